@@ -1,0 +1,149 @@
+"""The standard's JSON Schemas: one registry, validators compiled once, formats checked for real.
+
+jsonschema only checks a format when a ``FormatChecker`` is given, and a format whose helper
+package is missing passes silently. For a certification suite a silent pass is a false pass,
+so :func:`format_checker` probes every format our schemas use and refuses to start when one
+does not reject a known-bad value.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import referencing
+import referencing.jsonschema
+from jsonschema import Draft202012Validator, FormatChecker
+from jsonschema.exceptions import ValidationError, best_match
+
+from .errors import SchemaError
+from .formats import is_credit_code, is_identity_number
+from .resources import schemas_dir
+
+__all__ = [
+    "BASE_URI",
+    "SchemaStore",
+    "format_checker",
+    "schema_store",
+]
+
+BASE_URI = "https://smart-community.example/schemas/v1/"
+
+# A value each format must reject; a checker that accepts it is missing or broken.
+_FORMAT_PROBES: dict[str, object] = {
+    "date-time": "2020-12-31 18:06:40",
+    "date": "2020-13-45",
+    "email": "not-an-email",
+    "uri-reference": "http://[invalid",
+    "json-pointer": "no-leading-slash",
+    "gb11643": "110101199003071234",
+    "gb32100": "91350100M000100Y44",
+}
+
+
+@functools.cache
+def format_checker() -> FormatChecker:
+    """Return the one format checker: jsonschema's own plus GB 11643 and GB 32100."""
+    checker = FormatChecker()
+    checker.checks("gb11643")(is_identity_number)
+    checker.checks("gb32100")(is_credit_code)
+    return checker
+
+
+def _used_formats(node: object) -> Iterator[str]:
+    if isinstance(node, Mapping):
+        if isinstance(node.get("format"), str):
+            yield node["format"]
+        for value in node.values():
+            yield from _used_formats(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _used_formats(value)
+
+
+class SchemaStore:
+    """Every schema of a directory by ``$id``, with compiled validators cached per URI."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.documents: dict[str, dict[str, Any]] = {}
+        self.paths: dict[str, Path] = {}
+        for path in sorted(root.rglob("*.json")):
+            document = json.loads(path.read_text(encoding="utf-8"))
+            if "$id" not in document:
+                continue
+            self.documents[document["$id"]] = document
+            self.paths[document["$id"]] = path
+        resources = [
+            (uri, referencing.jsonschema.DRAFT202012.create_resource(doc))
+            for uri, doc in self.documents.items()
+        ]
+        self.registry: referencing.Registry = referencing.Registry().with_resources(resources).crawl()
+        self._validators: dict[str, Draft202012Validator] = {}
+        self._check_documents()
+
+    def _check_documents(self) -> None:
+        checker = format_checker()
+        for uri, document in self.documents.items():
+            try:
+                Draft202012Validator.check_schema(document)
+            except Exception as exc:  # jsonschema.SchemaError, with its message
+                raise SchemaError(f"{self.paths[uri]}: not a valid 2020-12 schema: {exc}") from exc
+            for name in set(_used_formats(document)):
+                probe = _FORMAT_PROBES.get(name)
+                if probe is None:
+                    raise SchemaError(
+                        f"{self.paths[uri]}: format {name!r} has no probe; add one to "
+                        "conformance.schemas._FORMAT_PROBES so a missing checker cannot pass silently"
+                    )
+                if checker.conforms(probe, name):
+                    raise SchemaError(
+                        f"format {name!r} (used by {self.paths[uri].name}) has no working checker: "
+                        f"it accepted {probe!r}. Install jsonschema[format-nongpl]."
+                    )
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 over every schema document in canonical form, for reports."""
+        sha = hashlib.sha256()
+        for uri in sorted(self.documents):
+            sha.update(uri.encode())
+            sha.update(json.dumps(self.documents[uri], sort_keys=True, ensure_ascii=False).encode())
+        return "sha256:" + sha.hexdigest()
+
+    def uri(self, ref: str) -> str:
+        """Expand a short reference such as ``entities/resident.json#/$defs/create``."""
+        return ref if "://" in ref else BASE_URI + ref
+
+    def validator(self, ref: str) -> Draft202012Validator:
+        """Return the compiled validator for a schema URI (or a short reference), built once."""
+        uri = self.uri(ref)
+        cached = self._validators.get(uri)
+        if cached is None:
+            try:
+                resolved = self.registry.resolver().lookup(uri).contents
+            except referencing.exceptions.Unresolvable as exc:
+                raise SchemaError(f"no schema at {uri!r}") from exc
+            schema = dict(resolved) if "$id" in resolved else {"$ref": uri}
+            cached = Draft202012Validator(schema, registry=self.registry, format_checker=format_checker())
+            self._validators[uri] = cached
+        return cached
+
+    def errors(self, ref: str, instance: object) -> list[ValidationError]:
+        """All validation errors of ``instance``, best first."""
+        errors = list(self.validator(ref).iter_errors(instance))
+        if len(errors) > 1:
+            first = best_match(errors)
+            errors.remove(first)
+            errors.insert(0, first)
+        return errors
+
+
+@functools.cache
+def schema_store() -> SchemaStore:
+    """The store of the installed standard's schemas, loaded once per process."""
+    return SchemaStore(schemas_dir())
