@@ -9,10 +9,13 @@ so we reuse stdnum's ``calc_check_digit`` for them instead of re-implementing it
 
 from __future__ import annotations
 
+import random
+from datetime import date, timedelta
+
 from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError
 
-__all__ = ["is_credit_code", "is_identity_number"]
+__all__ = ["is_credit_code", "is_identity_number", "make_identity_number"]
 
 _PERMIT_PREFIXES = ("810000", "820000", "830000")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -54,3 +57,10 @@ def is_credit_code(value: object) -> bool:
         and value[2:8].isdigit()
         and uscc.calc_check_digit(value) == value[-1]
     )
+
+
+def make_identity_number(rng: random.Random, *, division: str = "110105") -> str:
+    """A valid GB 11643 number with a random birth date and sequence (check character by stdnum)."""
+    birth = date(1930, 1, 1) + timedelta(days=rng.randrange(0, 365 * 90))
+    body = f"{division}{birth:%Y%m%d}{rng.randrange(0, 1000):03d}"
+    return body + ric.calc_check_digit(body + "0")

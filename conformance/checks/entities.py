@@ -1,0 +1,220 @@
+"""Records: create, read back, merge-patch, delete, unknown ids, schema conformance, instants."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..formats import make_identity_number
+from ..results import Finding, fail
+from ..session import CheckContext, inconclusive
+from . import check
+from ._expect import describe_difference, equal_values, instant, require_json, require_status, schema_findings
+
+_MASKS = {"/identity/number": (6, 4), "/phone": (3, 4)}
+
+
+def _pointer_get(document: Any, pointer: str) -> Any:
+    for part in pointer.strip("/").split("/"):
+        if not isinstance(document, dict):
+            return None
+        document = document.get(part)
+    return document
+
+
+def _masked_ok(sent: str, got: Any, pointer: str) -> bool:
+    """A masked PII value is consistent with what was sent (the standard's mask: keep head and tail)."""
+    head, tail = _MASKS.get(pointer, (0, 0))
+    return (isinstance(got, str) and len(got) == len(sent) and got[:head] == sent[:head]
+            and got[-tail:] == sent[-tail:] and set(got[head:-tail]) == {"*"})
+
+
+def _differences(ctx: CheckContext, collection: str, sent: dict[str, Any], got: dict[str, Any]) -> Iterator[Finding]:
+    pii = set(ctx.collection(collection).pii_fields)
+    for key, value in sent.items():
+        if key not in got:
+            yield fail(f"field {key!r} was submitted but is missing from the stored record", expected=value,
+                       location=f"/{key}")
+        elif not equal_values(value, got[key]):
+            pointer = f"/{key}"
+            nested = [p for p in pii if p.startswith(pointer + "/") or p == pointer]
+            if nested and all(_masked_ok(_pointer_get(sent, p), _pointer_get(got, p), p) for p in nested):
+                rest_sent = {k: v for k, v in (value.items() if isinstance(value, dict) else [])}
+                rest_got = {k: v for k, v in (got[key].items() if isinstance(got[key], dict) else [])}
+                for p in nested:
+                    rest_sent.pop(p.rsplit("/", 1)[-1], None)
+                    rest_got.pop(p.rsplit("/", 1)[-1], None)
+                if equal_values(rest_sent, rest_got):
+                    continue
+            yield fail(f"field {key!r} changed between submission and read-back ({describe_difference(value, got[key])})",
+                       expected=value, found=got[key], location=pointer)
+
+
+@check("entities.create")
+def entity_create(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
+    """POST creates: 201, a Location that resolves to the record, the stored entity in the body."""
+    coll = ctx.collection(collection)
+    exchange = ctx.post(coll.path, ctx.fixture(fixture))
+    require_status(exchange, 201, why=f"a valid {coll.entity} must be created")
+    entity = require_json(exchange)
+    yield from schema_findings(ctx, coll.schema, entity, what=f"the created {coll.entity}")
+    location = exchange.headers.get("location")
+    if not location:
+        yield fail("201 Created without a Location header", location="Location")
+        return
+    read = ctx.get(location)
+    if read.status != 200:
+        yield fail(f"the Location {location!r} answered {read.status}", expected=200, found=read.status)
+    elif isinstance(entity, dict) and require_json(read).get("id") != entity.get("id"):
+        yield fail("the Location points to a different record", expected=entity.get("id"),
+                   found=require_json(read).get("id"), location="Location")
+
+
+@check("entities.round_trip")
+def entity_round_trip(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
+    """A valid payload is accepted, and GET returns every submitted field unchanged (instants as instants)."""
+    coll = ctx.collection(collection)
+    payload = ctx.fixture(fixture)
+    exchange = ctx.post(coll.path, payload)
+    require_status(exchange, 201, why=f"the fixture {fixture!r} is valid and must be accepted")
+    created = require_json(exchange)
+    read = ctx.get(ctx.item_path(collection, str(created.get("id"))))
+    require_status(read, 200)
+    yield from _differences(ctx, collection, payload, require_json(read))
+
+
+@check("entities.schema")
+def entity_schema(ctx: CheckContext, *, collection: str, fixtures: list[str]) -> Iterator[Finding]:
+    """Created, read and listed records of the collection all conform to the entity schema."""
+    coll = ctx.collection(collection)
+    ids = []
+    for fixture in fixtures:
+        exchange = ctx.post(coll.path, ctx.fixture(fixture))
+        require_status(exchange, 201, why=f"the fixture {fixture!r} is valid and must be accepted")
+        entity = require_json(exchange)
+        yield from schema_findings(ctx, coll.schema, entity, what=f"the created {coll.entity} ({fixture})")
+        ids.append(str(entity.get("id")))
+    for record_id in ids:
+        read = ctx.get(ctx.item_path(collection, record_id))
+        require_status(read, 200)
+        yield from schema_findings(ctx, coll.schema, require_json(read), what=f"{coll.entity} {record_id}")
+    listing = ctx.get(coll.path, params={"limit": 100})
+    require_status(listing, 200)
+    page = require_json(listing)
+    for index, item in enumerate(page.get("items", []) if isinstance(page, dict) else []):
+        yield from schema_findings(ctx, coll.schema, item, what=f"listed {coll.entity} #{index}", limit=2)
+
+
+@check("entities.server_instants")
+def server_instants(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
+    """created_at and updated_at are RFC 3339 date-times with an offset, in every representation."""
+    _, entity = ctx.create(collection, ctx.fixture(f"{collection}/valid/minimal"))
+    read = ctx.get(ctx.item_path(collection, str(entity["id"])))
+    require_status(read, 200, precondition=True)
+    for label, document in (("the created record", entity), ("the record read back", require_json(read))):
+        for name in ("created_at", "updated_at"):
+            value = document.get(name)
+            if instant(value) is None or ctx.schemas.errors("common.json#/$defs/date-time", value):
+                yield fail(f"{label}: {name} is not an RFC 3339 date-time with an offset",
+                           expected="e.g. 2026-11-25T10:00:00+08:00", found=value, location=f"/{name}")
+
+
+@check("entities.instant_preserved")
+def instant_preserved(ctx: CheckContext, *, collection: str, fixture: str, field: str,
+                      values: list[str]) -> Iterator[Finding]:
+    """A submitted date-time reads back as the same instant, whatever its offset."""
+    for value in values:
+        payload = ctx.fixture(fixture)
+        payload[field] = value
+        _, created = ctx.create(collection, payload, purpose=f"a record with {field}={value}")
+        read = ctx.get(ctx.item_path(collection, str(created["id"])))
+        require_status(read, 200, precondition=True)
+        got = require_json(read).get(field)
+        if instant(got) is None or instant(got) != instant(value):
+            yield fail(f"{field} was sent as {value} and read back as a different instant",
+                       expected=value, found=got, location=f"/{field}")
+
+
+@check("entities.merge_patch")
+def merge_patch(ctx: CheckContext, *, collection: str, fixture: str, patch: dict[str, Any]) -> Iterator[Finding]:
+    """PATCH is JSON Merge Patch: members change, null removes, the rest stays, updated_at moves on."""
+    payload = ctx.fixture(fixture)
+    _, created = ctx.create(collection, payload)
+    path = ctx.item_path(collection, str(created["id"]))
+    exchange = ctx.patch(path, patch)
+    require_status(exchange, 200, why="a valid merge patch must be applied")
+    read = ctx.get(path)
+    require_status(read, 200)
+    after = require_json(read)
+    for key, value in patch.items():
+        if value is None and key in after:
+            yield fail(f"merge patch {{{key!r}: null}} must remove the field; it is still there",
+                       expected="absent", found=after[key], location=f"/{key}")
+        elif value is not None and not equal_values(value, after.get(key)):
+            yield fail(f"field {key!r} was not updated by the patch", expected=value, found=after.get(key),
+                       location=f"/{key}")
+    untouched = {k: v for k, v in payload.items() if k not in patch}
+    yield from _differences(ctx, collection, untouched, after)
+    before, now = instant(created.get("updated_at")), instant(after.get("updated_at"))
+    if before is None or now is None or now < before:
+        yield fail("updated_at must not move backwards after a change", expected=f">= {created.get('updated_at')}",
+                   found=after.get("updated_at"), location="/updated_at")
+
+
+@check("entities.string_ids")
+def string_ids(ctx: CheckContext, *, collection: str, fixture: str, identity_field: str) -> Iterator[Finding]:
+    """Ids are JSON strings, and an identity number is never used as an id."""
+    payload = ctx.fixture(fixture)
+    number = make_identity_number(ctx.rng)  # fresh, so a platform keyed by it cannot collide
+    parent, _, leaf = identity_field.rpartition("/")
+    holder = _pointer_get(payload, parent) if parent else payload
+    if isinstance(holder, dict):
+        holder[leaf] = number
+    exchange = ctx.post(ctx.collection(collection).path, payload)
+    require_status(exchange, 201, precondition=True)
+    entity = require_json(exchange)
+    record_id = entity.get("id")
+    if not isinstance(record_id, str):
+        yield fail("the id is not a JSON string", expected="string", found=record_id, location="/id")
+    secret = _pointer_get(payload, identity_field)
+    if isinstance(secret, str) and isinstance(record_id, str) and secret in record_id:
+        yield fail("the record's id contains the identity number: personal data must never be a key",
+                   location="/id")
+
+
+@check("entities.delete")
+def entity_delete(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
+    """DELETE answers 204, and the record is gone (404) and stays gone."""
+    _, created = ctx.create(collection, ctx.fixture(f"{collection}/valid/minimal"))
+    path = ctx.item_path(collection, str(created["id"]))
+    exchange = ctx.delete(path)
+    require_status(exchange, 204, 200, why="a declared delete capability must delete")
+    for attempt in ("right after the delete", "on a second read"):
+        read = ctx.get(path)
+        if read.status != 404:
+            yield fail(f"the deleted record answered {read.status} {attempt}", expected=404, found=read.status)
+
+
+@check("entities.unknown_id")
+def unknown_id(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]:
+    """GET of an id that does not exist answers 404."""
+    for name in collections:
+        path = ctx.item_path(name, ctx.unique("no-such-id-"))
+        exchange = ctx.get(path)
+        if exchange.status != 404:
+            yield fail(f"GET {path} answered {exchange.status}", expected=404, found=exchange.status)
+
+
+@check("entities.unknown_id_write")
+def unknown_id_write(ctx: CheckContext, *, collection: str, patch: dict[str, Any]) -> Iterator[Finding]:
+    """PATCH of an id that does not exist answers 404 and creates nothing."""
+    path = ctx.item_path(collection, ctx.unique("no-such-id-"))
+    exchange = ctx.patch(path, patch)
+    if exchange.status != 404:
+        yield fail(f"PATCH {path} answered {exchange.status}", expected=404, found=exchange.status)
+    read = ctx.get(path)
+    if read.status != 404:
+        yield fail(f"after the PATCH, GET {path} answered {read.status}: a PATCH must not create",
+                   expected=404, found=read.status)
+    if exchange.status >= 500 and read.status >= 500:
+        raise inconclusive("the target answered 5xx to both requests")

@@ -1,0 +1,67 @@
+"""HTTP conventions: media types, bearer authentication, request ids."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..results import Finding, fail
+from ..session import CheckContext
+from . import check
+from ._expect import JSON_TYPES
+
+
+@check("http.json_media_type")
+def json_media_type(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]:
+    """Successful responses are JSON media types in UTF-8 (charset absent or utf-8)."""
+    paths = [ctx.catalogue.discovery_path, ctx.catalogue.conformance_path]
+    paths += [ctx.collection(name).path for name in collections]
+    for path in paths:
+        exchange = ctx.get(path)
+        if not 200 <= exchange.status < 300:
+            continue
+        content_type = exchange.headers.get("content-type", "")
+        charset = next((p.split("=", 1)[1].strip().strip('"').lower()
+                        for p in content_type.split(";")[1:] if p.strip().lower().startswith("charset=")), None)
+        if exchange.content_type not in JSON_TYPES:
+            yield fail(f"GET {path} is served as {content_type or 'no content type'!r}",
+                       expected="application/json", found=content_type, location="Content-Type")
+        elif charset not in (None, "utf-8"):
+            yield fail(f"GET {path} declares charset {charset!r}; the standard requires UTF-8",
+                       expected="utf-8", found=charset, location="Content-Type")
+        try:
+            exchange.body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            yield fail(f"GET {path}: the body is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+
+
+@check("http.bearer_required")
+def bearer_required(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]:
+    """Without a token, every non-public endpoint answers 401 with a Bearer challenge (RFC 6750)."""
+    for name in collections:
+        path = ctx.collection(name).path
+        for method in ("GET", "POST"):
+            exchange = ctx.request(method, path, token=False, json_body={} if method == "POST" else None)
+            if exchange.status != 401:
+                yield fail(f"{method} {path} without a token answered {exchange.status}",
+                           expected=401, found=exchange.status)
+                continue
+            challenge = exchange.headers.get("www-authenticate", "")
+            if not challenge.lower().startswith("bearer"):
+                yield fail(f"{method} {path}: 401 without a `WWW-Authenticate: Bearer …` challenge",
+                           expected="Bearer realm=…", found=challenge or None, location="WWW-Authenticate")
+
+
+@check("http.request_id")
+def request_id(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
+    """Every response carries X-Request-Id; a client-supplied one is echoed (transaction id)."""
+    path = ctx.collection(collection).path
+    supplied = ctx.unique("sc-")
+    for headers, expect_echo in (({"X-Request-Id": supplied}, True), ({}, False)):
+        for target in (path, f"{path}/{ctx.unique('missing-')}"):
+            exchange = ctx.get(target, headers=headers)
+            value = exchange.headers.get("x-request-id")
+            if not value:
+                yield fail(f"GET {target} ({exchange.status}) carries no X-Request-Id", location="X-Request-Id")
+            elif expect_echo and value != supplied:
+                yield fail(f"GET {target} did not echo the client's X-Request-Id",
+                           expected=supplied, found=value, location="X-Request-Id")

@@ -1,0 +1,95 @@
+"""Pagination: the page envelope, limits, cursors that visit every record once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+
+from ..results import Finding, fail
+from ..session import CheckContext
+from . import check
+from ._expect import require_json, require_status, schema_findings
+
+PAGE_SCHEMA = "interface/page.json"
+
+
+def _seed_records(ctx: CheckContext, collection: str, count: int) -> list[str]:
+    fixture = f"{collection}/valid/minimal"
+    return [str(ctx.create(collection, ctx.fixture(fixture))[1]["id"]) for _ in range(count)]
+
+
+@check("paging.envelope")
+def page_envelope(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]:
+    """GET /{collection} answers a page envelope: `items` and `next_cursor`."""
+    for name in collections:
+        exchange = ctx.get(ctx.collection(name).path, params={"limit": 2})
+        require_status(exchange, 200)
+        page = require_json(exchange)
+        yield from schema_findings(ctx, PAGE_SCHEMA, page, what=f"the page of {name}")
+
+
+@check("paging.limit")
+def page_limit(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
+    """A page holds at most `limit` items, and points to the next page when there are more."""
+    _seed_records(ctx, collection, 3)
+    path = ctx.collection(collection).path
+    for limit in (1, 2):
+        exchange = ctx.get(path, params={"limit": limit})
+        require_status(exchange, 200)
+        page = require_json(exchange)
+        items = page.get("items") if isinstance(page, dict) else None
+        if not isinstance(items, list):
+            yield fail("the listing has no `items` array", location="/items")
+            continue
+        if len(items) > limit:
+            yield fail(f"limit={limit} returned {len(items)} items", expected=f"<= {limit}", found=len(items))
+        if not page.get("next_cursor"):
+            yield fail(f"limit={limit} over at least 3 records gave no next_cursor",
+                       expected="a cursor", found=page.get("next_cursor"), location="/next_cursor")
+
+
+@check("paging.walk")
+def page_walk(ctx: CheckContext, *, collection: str, records: int = 5, limit: int = 2) -> Iterator[Finding]:
+    """Following next_cursor visits every record exactly once: no duplicates, no gaps."""
+    created = _seed_records(ctx, collection, records)
+    seen: Counter[str] = Counter()
+    pages = 0
+    for _, page in ctx.walk(collection, limit=limit):
+        pages += 1
+        seen.update(str(item.get("id")) for item in page["items"] if isinstance(item, dict))
+    duplicates = sorted(i for i, n in seen.items() if n > 1)
+    if duplicates:
+        yield fail(f"{len(duplicates)} records appeared on more than one page",
+                   expected="each id once", found=duplicates[:5])
+    missing = [i for i in created if i not in seen]
+    if missing:
+        yield fail(f"{len(missing)} of the {records} records just created never appeared while paging",
+                   expected=created, found=missing)
+
+
+@check("paging.invalid_limit")
+def page_invalid_limit(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
+    """An invalid limit (0, negative, not a number, above max_page_size) is a 400, not silently changed."""
+    maximum = ctx.discovery().get("max_page_size")
+    values = ["0", "-1", "abc"]
+    if isinstance(maximum, int):
+        values.append(str(maximum + 1))
+    path = ctx.collection(collection).path
+    for value in values:
+        exchange = ctx.get(path, params={"limit": value})
+        if exchange.status != 400:
+            yield fail(f"limit={value!r} answered {exchange.status}", expected=400, found=exchange.status)
+
+
+@check("paging.empty_result")
+def page_empty_result(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
+    """A query that matches nothing answers 200 with an empty page and no cursor."""
+    path = ctx.collection(collection).path
+    exchange = ctx.get(path, params={"updated_since": "2999-01-01T00:00:00Z"})
+    require_status(exchange, 200, why="an empty result is a page with no items, not an error")
+    page = require_json(exchange)
+    if not isinstance(page, dict) or page.get("items") != []:
+        yield fail("the empty result is not a page with `items: []`", found=page)
+    elif page.get("next_cursor") is not None:
+        yield fail("the empty page points to a next page", expected=None, found=page.get("next_cursor"),
+                   location="/next_cursor")

@@ -1,0 +1,68 @@
+"""Fixed payloads from ``fixtures/<collection>/{valid,invalid}/<name>.json``, with reference placeholders.
+
+A string value ``"{{ref:communities}}"`` stands for the id of a record of that collection,
+which the run creates once and reuses; fixtures stay independent of server-assigned ids.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import did_you_mean
+from .resources import fixtures_dir
+
+__all__ = ["fixture_names", "fixture_problem", "load_fixture", "references", "resolve"]
+
+_REF = re.compile(r"^\{\{ref:([a-z][a-z0-9-]*)\}\}$")
+
+
+def fixture_names() -> list[str]:
+    root = fixtures_dir()
+    return sorted(p.relative_to(root).with_suffix("").as_posix() for p in root.rglob("*.json"))
+
+
+def fixture_problem(name: str) -> str | None:
+    if (fixtures_dir() / f"{name}.json").is_file():
+        return None
+    return f"no fixture {name!r}{did_you_mean(name, fixture_names())}"
+
+
+@functools.cache
+def _read(name: str) -> Any:
+    return json.loads((fixtures_dir() / f"{name}.json").read_text(encoding="utf-8"))
+
+
+def load_fixture(name: str) -> Any:
+    """A fresh copy of a fixture (``residents/valid/minimal``), placeholders unresolved."""
+    return copy.deepcopy(_read(name))
+
+
+def references(payload: Any) -> set[str]:
+    """The collections a payload's placeholders refer to."""
+    found: set[str] = set()
+    if isinstance(payload, dict):
+        for value in payload.values():
+            found |= references(value)
+    elif isinstance(payload, list):
+        for value in payload:
+            found |= references(value)
+    elif isinstance(payload, str) and (match := _REF.match(payload)):
+        found.add(match.group(1))
+    return found
+
+
+def resolve(payload: Any, id_of: Callable[[str], str]) -> Any:
+    """Replace every placeholder with ``id_of(collection)``."""
+    if isinstance(payload, dict):
+        return {key: resolve(value, id_of) for key, value in payload.items()}
+    if isinstance(payload, list):
+        return [resolve(value, id_of) for value in payload]
+    if isinstance(payload, str) and (match := _REF.match(payload)):
+        return id_of(match.group(1))
+    return payload

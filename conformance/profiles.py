@@ -1,0 +1,364 @@
+"""Profiles as data: load YAML with line numbers, validate, resolve ``extends`` and ``overrides``.
+
+Every error names the file, the line and the field (``core.yaml:42: requirements[3].level: …``)
+so a standards body can fix a profile without reading Python.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import ProfileError, did_you_mean
+from .resources import profiles_dir
+from .schemas import schema_store
+
+__all__ = [
+    "CheckCall",
+    "LEVELS",
+    "Profile",
+    "Requirement",
+    "find_profile",
+    "load_profile",
+    "profile_ids",
+]
+
+LEVELS = ("MAY", "SHOULD", "SHALL")  # in order of strength
+_PROFILE_SCHEMA = "suite/profile.json"
+
+JsonPath = tuple[str | int, ...]
+# Validates one check call's parameters; returns the problems found as (param, message).
+ParamValidator = Callable[[str, Mapping[str, Any]], list[tuple[str | None, str]]]
+
+
+@dataclass(frozen=True)
+class CheckCall:
+    """One named check with its parameters, as a requirement lists it."""
+
+    check: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"check": self.check, "params": dict(self.params)}
+
+
+@dataclass(frozen=True)
+class Requirement:
+    id: str
+    level: str
+    subsystem: str
+    title: Mapping[str, str]
+    statement: Mapping[str, str]
+    source: tuple[str, ...]
+    checks: tuple[CheckCall, ...]
+    capability: str | None
+    profile: str  # the profile that defined it
+    file: str
+    line: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "level": self.level,
+            "subsystem": self.subsystem,
+            "title": dict(self.title),
+            "statement": dict(self.statement),
+            "source": list(self.source),
+            "capability": self.capability,
+            "defined_in": self.profile,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A resolved profile: its own requirements after those it extends."""
+
+    id: str
+    version: str
+    kind: str
+    title: Mapping[str, str]
+    extends: tuple[str, ...]
+    requirements: tuple[Requirement, ...]
+    path: Path
+
+    def requirement(self, requirement_id: str) -> Requirement:
+        for req in self.requirements:
+            if req.id == requirement_id:
+                return req
+        ids = [r.id for r in self.requirements]
+        raise KeyError(f"{requirement_id!r} is not in profile {self.id!r}{did_you_mean(requirement_id, ids)}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "version": self.version,
+            "kind": self.kind,
+            "title": dict(self.title),
+            "extends": list(self.extends),
+            "requirements": [r.to_json() for r in self.requirements],
+        }
+
+    @property
+    def digest(self) -> str:
+        """SHA-256 of the resolved profile in canonical JSON: what a report was run against."""
+        canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------------------- YAML with lines
+
+def _load_yaml(path: Path) -> tuple[Any, dict[JsonPath, int]]:
+    """Parse YAML into plain data and a map from each value's path to its 1-based line."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"cannot read profile: {exc}", file=str(path)) from exc
+    loader = yaml.SafeLoader(text)
+    lines: dict[JsonPath, int] = {}
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise ProfileError("the file is empty", file=str(path), line=1)
+
+        def build(node: yaml.Node, at: JsonPath) -> Any:
+            lines[at] = node.start_mark.line + 1
+            if isinstance(node, yaml.MappingNode):
+                result: dict[str, Any] = {}
+                for key_node, value_node in node.value:
+                    key = loader.construct_object(key_node, deep=True)
+                    if key in result:
+                        raise ProfileError(
+                            f"duplicate key {key!r}", file=str(path),
+                            line=key_node.start_mark.line + 1, field=_field(at + (str(key),), None),
+                        )
+                    lines[at + (str(key),)] = key_node.start_mark.line + 1
+                    result[str(key)] = build(value_node, at + (str(key),))
+                return result
+            if isinstance(node, yaml.SequenceNode):
+                return [build(child, at + (i,)) for i, child in enumerate(node.value)]
+            return loader.construct_object(node, deep=True)
+
+        return build(node, ()), lines
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise ProfileError(f"invalid YAML: {exc.problem or exc}", file=str(path), line=line) from exc
+    finally:
+        loader.dispose()
+
+
+def _field(at: JsonPath, data: Any) -> str:
+    """Render a path as ``requirements[3] (CORE-PAGE-002).level``."""
+    out = ""
+    node = data
+    for part in at:
+        if isinstance(part, int):
+            out += f"[{part}]"
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            if isinstance(node, dict) and isinstance(node.get("id"), str):
+                out += f" ({node['id']})"
+        else:
+            out += ("." if out else "") + part
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def _line(lines: dict[JsonPath, int], at: JsonPath) -> int | None:
+    while at not in lines and at:
+        at = at[:-1]
+    return lines.get(at)
+
+
+# ---------------------------------------------------------------------------- validation
+
+def _schema_error(path: Path, data: Any, lines: dict[JsonPath, int]) -> ProfileError | None:
+    errors = schema_store().errors(_PROFILE_SCHEMA, data)
+    if not errors:
+        return None
+    # A misspelt key also makes a required key "missing": report the misspelling, which explains both.
+    error = next((e for e in errors if e.validator == "additionalProperties"), errors[0])
+    at: JsonPath = tuple(error.absolute_path)
+    message = error.message
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [k for k in error.validator_value if k not in error.instance]
+        if missing:
+            message = f"missing required field {missing[0]!r}"
+            return ProfileError(message, file=str(path), line=_line(lines, at), field=_field(at + (missing[0],), data))
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = error.schema.get("properties", {})
+        extra = next((k for k in error.instance if k not in allowed), None)
+        if extra is not None:
+            at = at + (extra,)
+            message = f"unknown field {extra!r}{did_you_mean(extra, allowed)}"
+    elif error.validator == "enum" and isinstance(error.instance, str):
+        message = f"{error.instance!r} is not one of {list(error.validator_value)}" + did_you_mean(
+            error.instance, error.validator_value
+        )
+    elif error.validator == "pattern" and isinstance(error.instance, str):
+        message = f"{error.instance!r} does not match {error.validator_value!r}"
+    return ProfileError(message, file=str(path), line=_line(lines, at), field=_field(at, data))
+
+
+@dataclass
+class _Raw:
+    path: Path
+    data: dict[str, Any]
+    lines: dict[JsonPath, int]
+
+    def error(self, message: str, at: JsonPath) -> ProfileError:
+        return ProfileError(message, file=str(self.path), line=_line(self.lines, at), field=_field(at, self.data))
+
+
+def _read(path: Path) -> _Raw:
+    data, lines = _load_yaml(path)
+    if not isinstance(data, dict):
+        raise ProfileError("a profile is a mapping with id, version, title and requirements", file=str(path), line=1)
+    problem = _schema_error(path, data, lines)
+    if problem:
+        raise problem
+    return _Raw(path, data, lines)
+
+
+# ---------------------------------------------------------------------------- finding and resolving
+
+def profile_ids(search: tuple[Path, ...] = ()) -> list[str]:
+    """Ids of the profiles found in the search directories and the bundled ones."""
+    seen: list[str] = []
+    for directory in (*search, profiles_dir()):
+        for path in sorted(directory.glob("*.yaml")):
+            if path.stem not in seen:
+                seen.append(path.stem)
+    return seen
+
+
+def find_profile(name: str, search: tuple[Path, ...] = ()) -> Path:
+    """A profile by file path or by id (``core`` → ``profiles/core.yaml``)."""
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
+        if candidate.is_file():
+            return candidate
+        raise ProfileError(f"no profile file at {name!r}")
+    for directory in (*search, profiles_dir()):
+        path = directory / f"{name}.yaml"
+        if path.is_file():
+            return path
+    raise ProfileError(f"unknown profile {name!r}{did_you_mean(name, profile_ids(search))}; "
+                       f"known: {', '.join(profile_ids(search))}")
+
+
+def _requirements(raw: _Raw, profile_id: str) -> Iterator[Requirement]:
+    for index, item in enumerate(raw.data["requirements"]):
+        at: JsonPath = ("requirements", index)
+        yield Requirement(
+            id=item["id"],
+            level=item["level"],
+            subsystem=item["subsystem"],
+            title=item["title"],
+            statement=item["statement"],
+            source=tuple(item["source"]),
+            checks=tuple(
+                CheckCall(c["check"], c.get("params") or {}) for c in item["checks"]
+            ),
+            capability=item.get("capability"),
+            profile=profile_id,
+            file=str(raw.path),
+            line=_line(raw.lines, at) or 1,
+        )
+
+
+def _validate_checks(raw: _Raw, requirements: list[Requirement], base: int,
+                     validate_check: ParamValidator | None, known: Mapping[str, Any]) -> None:
+    if validate_check is None:
+        return
+    for offset, req in enumerate(requirements):
+        for c_index, call in enumerate(req.checks):
+            at: JsonPath = ("requirements", base + offset, "checks", c_index)
+            for param, problem in validate_check(call.check, call.params):
+                where = at + (("params", param) if param else ("check",))
+                raise raw.error(problem, where)
+
+
+def load_profile(
+    name: str | Path,
+    *,
+    search: tuple[Path, ...] = (),
+    validate_check: ParamValidator | None = None,
+    _stack: tuple[str, ...] = (),
+) -> Profile:
+    """Load a profile by id or path and resolve what it extends.
+
+    ``validate_check(check_name, params)`` lets the caller (the check registry) reject unknown
+    checks and parameters; the loader itself knows no checks.
+    """
+    path = find_profile(str(name), search)
+    raw = _read(path)
+    profile_id = raw.data["id"]
+    if path.stem != profile_id and path.parent == profiles_dir():
+        raise raw.error(f"the id must match the file name {path.stem!r}", ("id",))
+    if profile_id in _stack:
+        chain = " → ".join((*_stack, profile_id))
+        raise raw.error(f"extends forms a cycle: {chain}", ("extends",))
+
+    inherited: list[Requirement] = []
+    for index, parent_id in enumerate(raw.data.get("extends", [])):
+        try:
+            parent = load_profile(parent_id, search=(path.parent, *search),
+                                  validate_check=validate_check, _stack=(*_stack, profile_id))
+        except ProfileError as exc:
+            if exc.file is None:  # the parent was not found: point at the line naming it
+                raise raw.error(exc.reason, ("extends", index)) from exc
+            raise
+        for req in parent.requirements:
+            if all(req.id != have.id for have in inherited):
+                inherited.append(req)
+
+    own = list(_requirements(raw, profile_id))
+    seen = {req.id: req for req in inherited}
+    for index, req in enumerate(own):
+        if req.id in seen:
+            first = seen[req.id]
+            raise raw.error(
+                f"duplicate requirement id {req.id!r} (first defined in {Path(first.file).name}:{first.line})",
+                ("requirements", index, "id"),
+            )
+        seen[req.id] = req
+    _validate_checks(raw, own, 0, validate_check, {})
+
+    resolved = inherited + own
+    for req_id, change in raw.data.get("overrides", {}).items():
+        at: JsonPath = ("overrides", req_id)
+        position = next((i for i, r in enumerate(inherited) if r.id == req_id), None)
+        if position is None:
+            raise raw.error(
+                f"overrides {req_id!r}, which no extended profile defines{did_you_mean(req_id, [r.id for r in inherited])}",
+                at,
+            )
+        old = resolved[position]
+        level = change.get("level", old.level)
+        if LEVELS.index(level) < LEVELS.index(old.level):
+            raise raw.error(f"a profile may only tighten a level; {old.level} → {level} loosens it", at + ("level",))
+        checks = tuple(CheckCall(c["check"], c.get("params") or {}) for c in change.get("checks", [])) or old.checks
+        if "checks" in change and validate_check is not None:
+            for c_index, call in enumerate(checks):
+                for param, problem in validate_check(call.check, call.params):
+                    raise raw.error(problem, at + ("checks", c_index) + (("params", param) if param else ("check",)))
+        resolved[position] = Requirement(
+            **{**old.__dict__, "level": level, "checks": checks}
+        )
+
+    return Profile(
+        id=profile_id,
+        version=raw.data["version"],
+        kind=raw.data["kind"],
+        title=raw.data["title"],
+        extends=tuple(raw.data.get("extends", [])),
+        requirements=tuple(resolved),
+        path=path,
+    )

@@ -1,0 +1,102 @@
+"""The reference platform as a FastAPI application: public documents, collections, problems, faults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from ..catalogue import catalogue
+from ..schemas import schema_store
+from .auth import authenticate
+from .context import Platform, platform_of
+from .faults import validate_faults
+from .problems import JsonResponse, install_handlers
+from .routes import add_collection_routes
+from .store import Store
+from .tracing import RequestIdMiddleware
+from .validation import EntityValidator
+
+__all__ = ["PLATFORM_VERSION", "create_app"]
+
+PLATFORM_VERSION = "1.0.0"
+VENDOR = "Smart Community Conformance Suite"
+CAPABILITIES = ("delete", "updated-since", "pii-masking")
+
+
+def _discovery(platform: Platform) -> dict[str, Any]:
+    cat = platform.catalogue
+    missing = "organisations" if "discovery-missing-collection" in platform.faults else None
+    document: dict[str, Any] = {
+        "platform": {"name": platform.name, "vendor": VENDOR, "version": PLATFORM_VERSION},
+        "standard_version": ".".join(cat.version.split(".")[:2]),
+        "conformance": cat.conformance_path,
+        "collections": [
+            {"name": c.name, "href": c.path, "entity": c.entity}
+            for c in cat.collections.values() if c.name != missing
+        ],
+        "capabilities": list(CAPABILITIES),
+        "max_page_size": cat.page["max_limit"],
+        "auth": {"type": "oauth2-bearer"},
+    }
+    if "discovery-invalid" in platform.faults:
+        del document["max_page_size"]
+    return document
+
+
+def _conformance(platform: Platform) -> dict[str, Any]:
+    if "conformance-missing-profile" in platform.faults:
+        return {"profiles": []}
+    short = "conformance-invalid" in platform.faults
+    return {"profiles": [
+        {"id": profile, "version": ".".join(version.split(".")[:2]) if short else version}
+        for profile, version in platform.declared_profiles
+    ]}
+
+
+async def _discovery_endpoint(request: Request) -> Response:
+    platform = platform_of(request)
+    if "discovery-requires-auth" in platform.faults:
+        authenticate(request)
+    return JsonResponse(_discovery(platform))
+
+
+async def _conformance_endpoint(request: Request) -> Response:
+    platform = platform_of(request)
+    if "discovery-requires-auth" in platform.faults:
+        authenticate(request)
+    return JsonResponse(_conformance(platform))
+
+
+def create_app(
+    *,
+    faults: Iterable[str] = (),
+    secret: str,
+    db_path: str = ":memory:",
+    platform_name: str = "Reference platform",
+    declared_profiles: Sequence[tuple[str, str]] = (("core", "1.0.0"),),
+) -> FastAPI:
+    """Build the reference platform; each name in ``faults`` breaks one requirement on purpose."""
+    chosen = validate_faults(faults)
+    cat = catalogue()
+    platform = Platform(
+        store=Store(db_path),
+        faults=chosen,
+        secret=secret,
+        name=platform_name,
+        declared_profiles=tuple((str(p), str(v)) for p, v in declared_profiles),
+        catalogue=cat,
+        validator=EntityValidator(schema_store(), chosen),
+    )
+    app = FastAPI(title=platform_name, version=PLATFORM_VERSION, docs_url=None, redoc_url=None,
+                  openapi_url=None, redirect_slashes=False)
+    app.state.platform = platform
+    app.add_middleware(RequestIdMiddleware, enabled="no-request-id" not in chosen)
+    install_handlers(app)
+    app.add_api_route(cat.discovery_path, _discovery_endpoint, methods=["GET"], include_in_schema=False)
+    app.add_api_route(cat.conformance_path, _conformance_endpoint, methods=["GET"], include_in_schema=False)
+    for collection in cat.collections.values():
+        add_collection_routes(app, collection)
+    return app

@@ -1,0 +1,63 @@
+"""Bearer authentication, scopes and community isolation (RFC 6750)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import Request
+
+from ..catalogue import Collection
+from .context import platform_of
+from .problems import ProblemError
+from .tokens import ALL_SCOPES, InvalidToken, scopes_of, verify_token
+
+__all__ = ["Access", "authenticate", "authorise"]
+
+REALM = 'Bearer realm="smart-community"'
+_FULL_ACCESS: dict[str, Any] = {"sub": "anonymous", "scope": " ".join(ALL_SCOPES), "community": "*"}
+
+
+@dataclass(frozen=True)
+class Access:
+    """What one request may do: its scopes and the community it is bound to (None: every one)."""
+
+    scopes: frozenset[str]
+    community: str | None
+
+    def can_see(self, community: str | None) -> bool:
+        return self.community is None or community == self.community
+
+    @property
+    def sees_pii(self) -> bool:
+        return "pii" in self.scopes
+
+
+def authenticate(request: Request) -> Access:
+    """The request's access, or a 401 problem when it has no valid bearer token."""
+    platform = platform_of(request)
+    header = request.headers.get("authorization")
+    if header is None and "auth-optional" in platform.faults:
+        claims = _FULL_ACCESS
+    else:
+        scheme, _, token = (header or "").partition(" ")
+        if scheme.lower() != "bearer":
+            raise ProblemError(401, "unauthenticated", "send a bearer token in the Authorization header",
+                               headers={"WWW-Authenticate": REALM})
+        try:
+            claims = verify_token(platform.secret, token.strip())
+        except InvalidToken as exc:
+            raise ProblemError(401, "unauthenticated", f"the bearer token is not valid: {exc}",
+                               headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'}) from None
+    community = claims.get("community", "*")
+    return Access(scopes_of(claims), None if community == "*" else community)
+
+
+def authorise(request: Request, collection: Collection, action: Literal["read", "write"]) -> Access:
+    """Authenticate, then require the collection's scope for ``action`` (403 without it)."""
+    access = authenticate(request)
+    scope = collection.scopes[action]
+    if scope not in access.scopes:
+        raise ProblemError(403, "forbidden", f"the token lacks the scope {scope!r} needed to {action} {collection.name}",
+                           headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'})
+    return access

@@ -1,0 +1,189 @@
+"""The collection endpoints, derived from the catalogue: list, create, read, merge-patch, delete."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from ..catalogue import Collection
+from .auth import Access, authorise
+from .context import Platform, community_field, platform_of
+from .paging import encode_cursor, parse_page_query
+from .payloads import JSON_TYPES, MERGE_PATCH_TYPES, merge_patch, read_json, stored_form
+from .present import present
+from .problems import JsonResponse, ProblemError
+from .store import Conflict, Record
+from .validation import READ_ONLY
+
+__all__ = ["add_collection_routes"]
+
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _not_found(collection: Collection, item_id: str) -> ProblemError:
+    return ProblemError(404, "not-found", f"no record {item_id!r} in {collection.name}")
+
+
+def _visible(platform: Platform, access: Access, collection: Collection, item_id: str) -> Record | None:
+    record = platform.store.get(collection.name, item_id)
+    return record if record is not None and access.can_see(record.community) else None
+
+
+def _respond(platform: Platform, collection: Collection, record: Record, access: Access, status: int = 200,
+             headers: dict[str, str] | None = None, *, single: bool = False) -> Response:
+    entity = present(collection, record, pii=access.sees_pii, faults=platform.faults, single=single)
+    return JsonResponse(entity, status_code=status, headers=headers)
+
+
+def _accepted_body(platform: Platform, access: Access, collection: Collection, item_id: str | None,
+                   candidate: Any) -> dict[str, Any]:
+    """Validate a new or merged entity, its community and its references; return what to store."""
+    body, errors = platform.validator.check(collection, candidate)
+    if errors:
+        raise ProblemError(422, "validation-failed", f"the {collection.entity} does not match the standard's schema",
+                           errors=errors)
+    if access.community is not None:
+        if platform.is_tenant(collection) and item_id != access.community:
+            raise ProblemError(403, "forbidden", "a token bound to one community cannot create another")
+        field = community_field(platform.catalogue, collection)
+        if field and body.get(field) != access.community:
+            raise ProblemError(403, "forbidden", f"the token is bound to community {access.community!r}")
+    if "accept-dangling-reference" not in platform.faults:
+        missing = [
+            {"pointer": f"/{member}", "message": f"no record {body[member]!r} in {target}"}
+            for member, target in collection.references.items()
+            if isinstance(body.get(member), str)
+            and _visible(platform, access, platform.catalogue.collections[target], body[member]) is None
+        ]
+        if missing:
+            raise ProblemError(422, "reference-not-found", "the entity refers to records that do not exist",
+                               errors=missing)
+    stored: dict[str, Any] = stored_form(body, platform.faults)
+    return stored
+
+
+def _new_id(platform: Platform, collection: Collection, body: dict[str, Any]) -> str:
+    if collection.entity == "resident" and "id-is-identity-number" in platform.faults:
+        identity = body.get("identity")
+        number = identity.get("number") if isinstance(identity, dict) else None
+        if isinstance(number, str):
+            return number
+    return f"{collection.entity[:3]}-{uuid.uuid4().hex}"
+
+
+def _list(collection: Collection) -> Endpoint:
+    async def list_items(request: Request) -> Response:
+        platform, access = platform_of(request), authorise(request, collection, "read")
+        page = platform.catalogue.page
+        query = parse_page_query(request.query_params, page, platform.faults)
+        size = page["max_limit"] if "page-ignores-limit" in platform.faults else query.limit
+        # Repeating the previous page's last item needs room for one new item, or the walk never ends.
+        overlap = "page-cursor-overlap" in platform.faults and query.after is not None and size > 1
+        since = None if "sync-ignores-filter" in platform.faults else query.since
+        records = platform.store.page(collection.name, limit=size + 1, after=query.after, include_after=overlap,
+                                      since=since, community=access.community)
+        if not records and "empty-page-404" in platform.faults:
+            raise ProblemError(404, "not-found", f"no records in {collection.name}")
+        more, records = len(records) > size, records[:size]
+        body: dict[str, Any] = {
+            "items": [present(collection, r, pii=access.sees_pii, faults=platform.faults) for r in records],
+            "next_cursor": encode_cursor(records[-1], query.limit) if more else None,
+            "limit": query.limit,
+        }
+        if body["next_cursor"] is None and "page-no-next-cursor" in platform.faults:
+            del body["next_cursor"]
+        media_type = "text/plain; charset=utf-8" if "content-type-text" in platform.faults else None
+        return JsonResponse(body, media_type=media_type)
+
+    return list_items
+
+
+def _create(collection: Collection) -> Endpoint:
+    async def create_item(request: Request) -> Response:
+        platform, access = platform_of(request), authorise(request, collection, "write")
+        payload = await read_json(request, JSON_TYPES)
+        new_id = _new_id(platform, collection, payload if isinstance(payload, dict) else {})
+        body = _accepted_body(platform, access, collection, new_id, payload)
+        try:
+            record = platform.store.insert(collection.name, new_id, body,
+                                           platform.community_of(collection, new_id, body))
+        except Conflict:
+            raise ProblemError(409, "conflict", f"{collection.name} already holds {new_id!r}") from None
+        headers = {} if "create-no-location" in platform.faults else {"Location": f"{collection.path}/{record.id}"}
+        return _respond(platform, collection, record, access, 201, headers)
+
+    return create_item
+
+
+def _read(collection: Collection) -> Endpoint:
+    async def read_item(request: Request) -> Response:
+        platform, access = platform_of(request), authorise(request, collection, "read")
+        item_id = request.path_params["item_id"]
+        record = _visible(platform, access, collection, item_id)
+        if record is None:
+            if "unknown-id-500" in platform.faults:
+                raise ProblemError(500, "internal-error", "the platform failed")
+            raise _not_found(collection, item_id)
+        return _respond(platform, collection, record, access, single=True)
+
+    return read_item
+
+
+def _patch(collection: Collection) -> Endpoint:
+    async def patch_item(request: Request) -> Response:
+        platform, access = platform_of(request), authorise(request, collection, "write")
+        item_id = request.path_params["item_id"]
+        record = _visible(platform, access, collection, item_id)
+        if record is None and "patch-unknown-creates" not in platform.faults:
+            raise _not_found(collection, item_id)
+        patch = await read_json(request, MERGE_PATCH_TYPES)
+        if isinstance(patch, dict):
+            patch = {member: value for member, value in patch.items() if member not in READ_ONLY}
+        ignore_nulls = "patch-null-ignored" in platform.faults
+        if record is None:
+            created = merge_patch({}, patch, ignore_nulls=ignore_nulls)
+            body = created if isinstance(created, dict) else {}
+            try:
+                record = platform.store.insert(collection.name, item_id, body,
+                                               platform.community_of(collection, item_id, body))
+            except Conflict:  # it exists in a community this token cannot see
+                raise _not_found(collection, item_id) from None
+            return _respond(platform, collection, record, access)
+        merged = merge_patch(record.body, patch, ignore_nulls=ignore_nulls)
+        body = _accepted_body(platform, access, collection, item_id, merged)
+        updated = platform.store.update(collection.name, item_id, body, platform.community_of(collection, item_id, body))
+        if updated is None:  # deleted by another request meanwhile
+            raise _not_found(collection, item_id)
+        return _respond(platform, collection, updated, access)
+
+    return patch_item
+
+
+def _delete(collection: Collection) -> Endpoint:
+    async def delete_item(request: Request) -> Response:
+        platform, access = platform_of(request), authorise(request, collection, "write")
+        item_id = request.path_params["item_id"]
+        if _visible(platform, access, collection, item_id) is None:
+            raise _not_found(collection, item_id)
+        if "delete-noop" not in platform.faults:
+            platform.store.delete(collection.name, item_id)
+        return Response(status_code=204)
+
+    return delete_item
+
+
+def add_collection_routes(app: FastAPI, collection: Collection) -> None:
+    """Register the endpoints of one catalogue collection at its path."""
+    item_path = collection.path + "/{item_id}"
+    app.add_api_route(collection.path, _list(collection), methods=["GET"], include_in_schema=False)
+    if collection.writable:
+        app.add_api_route(collection.path, _create(collection), methods=["POST"], include_in_schema=False)
+    app.add_api_route(item_path, _read(collection), methods=["GET"], include_in_schema=False)
+    if collection.writable:
+        app.add_api_route(item_path, _patch(collection), methods=["PATCH"], include_in_schema=False)
+    if collection.deletable:
+        app.add_api_route(item_path, _delete(collection), methods=["DELETE"], include_in_schema=False)

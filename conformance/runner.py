@@ -1,0 +1,92 @@
+"""Runs requirements: each check call through its function, findings into verdicts.
+
+Nothing a target does may crash a run: transport trouble is ``inconclusive``, and so is an
+unexpected exception inside a check (reported as an internal error of the suite, with its type).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from .checks import load_builtin_checks
+from .profiles import CheckCall, Requirement
+from .results import CheckResult, Finding, Halt, RequirementResult
+from .session import RunSession
+from .target import TargetError
+from .verdicts import Verdict, requirement_verdict
+
+__all__ = ["Runner"]
+
+_MAX_EVIDENCE = 12  # exchanges kept per check; the rest are counted
+
+
+class Runner:
+    """Runs requirements in a session; the same check call is run once and shared across profiles."""
+
+    def __init__(self, session: RunSession) -> None:
+        self.session = session
+        self.checks = load_builtin_checks()
+        self._cache: dict[str, CheckResult] = {}
+
+    def run_requirement(self, requirement: Requirement, profile_id: str) -> RequirementResult:
+        gate = self._capability_gate(requirement)
+        checks = [gate] if gate else [self.run_check(requirement, call) for call in requirement.checks]
+        return RequirementResult(
+            profile=profile_id,
+            requirement=requirement.to_json(),
+            verdict=requirement_verdict(c.verdict for c in checks),
+            checks=checks,
+        )
+
+    def _capability_gate(self, requirement: Requirement) -> CheckResult | None:
+        if not requirement.capability:
+            return None
+        name = "capability"
+        params = {"capability": requirement.capability}
+        try:
+            declared = self.session.capabilities()
+        except Halt as halt:
+            return CheckResult(name, params, halt.finding.verdict, halt.finding.message, [halt.finding])
+        if requirement.capability in declared:
+            return None
+        message = f"the platform does not declare the optional capability {requirement.capability!r}"
+        return CheckResult(name, params, Verdict.NOT_APPLICABLE, message,
+                           [Finding(Verdict.NOT_APPLICABLE, message)])
+
+    def run_check(self, requirement: Requirement, call: CheckCall) -> CheckResult:
+        key = call.check + json.dumps(dict(call.params), sort_keys=True, ensure_ascii=False)
+        if key not in self._cache:
+            self._cache[key] = self._run(requirement, call)
+        return self._cache[key]
+
+    def _run(self, requirement: Requirement, call: CheckCall) -> CheckResult:
+        spec = self.checks[call.check]
+        ctx = self.session.context(requirement, call)
+        findings: list[Finding] = []
+        started = time.perf_counter()
+        try:
+            for finding in spec.function(ctx, **call.params):
+                findings.append(finding)
+        except Halt as halt:
+            findings.append(halt.finding)
+        except TargetError as exc:
+            findings.append(Finding(Verdict.INCONCLUSIVE, f"the target did not answer usably: {exc}"))
+        except Exception as exc:  # a bug of ours must not pass or crash the run
+            findings.append(Finding(
+                Verdict.INCONCLUSIVE,
+                f"internal error in check {call.check!r}: {type(exc).__name__}: {self.session.target.redact(str(exc))}",
+            ))
+        duration = time.perf_counter() - started
+        verdict = max((f.verdict for f in findings), key=lambda v: v.severity, default=Verdict.PASS)
+        worst = [f for f in findings if f.verdict == verdict]
+        message = str(worst[0]) if worst else "passed"
+        if len(worst) > 1:
+            message += f" (+{len(worst) - 1} more)"
+        evidence: list[dict[str, Any]] = [
+            ex.to_evidence(self.session.target.redact) for ex in ctx.exchanges[:_MAX_EVIDENCE]
+        ]
+        if len(ctx.exchanges) > _MAX_EVIDENCE:
+            evidence.append({"omitted_exchanges": len(ctx.exchanges) - _MAX_EVIDENCE})
+        return CheckResult(call.check, dict(call.params), verdict, message, findings, evidence, duration)

@@ -1,0 +1,177 @@
+"""State of one certification run, and the context a check works through.
+
+The session owns the target, the schemas, the seed and what the run created; a
+:class:`CheckContext` is what one check of one requirement sees: requests made through it
+are recorded as that check's evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from typing import Any
+
+from .catalogue import Catalogue, Collection, catalogue
+from .fixtures import load_fixture, resolve
+from .profiles import CheckCall, Requirement
+from .results import Finding, Halt
+from .schemas import SchemaStore, schema_store
+from .target import Exchange, Target, TargetError
+from .verdicts import Verdict
+
+__all__ = ["CheckContext", "RunSession", "inconclusive", "not_applicable"]
+
+
+def inconclusive(message: str) -> Halt:
+    return Halt(Finding(Verdict.INCONCLUSIVE, message))
+
+
+def not_applicable(message: str) -> Halt:
+    return Halt(Finding(Verdict.NOT_APPLICABLE, message))
+
+
+class RunSession:
+    """One run against one target: shared caches, created records, the seed."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        seed: int,
+        schemas: SchemaStore | None = None,
+        standard: Catalogue | None = None,
+    ) -> None:
+        self.target = target
+        self.seed = seed
+        self.schemas = schemas or schema_store()
+        self.catalogue = standard or catalogue()
+        self.created: list[str] = []  # paths of records the run created
+        self._discovery: dict[str, Any] | None = None
+        self._discovery_error: str | None = None
+        self._parents: dict[str, str] = {}
+
+    # -- discovery, fetched once
+    def discovery(self) -> dict[str, Any]:
+        """The platform's discovery document; raises an inconclusive halt when it is unusable."""
+        if self._discovery is None and self._discovery_error is None:
+            try:
+                exchange = self.target.request("GET", self.catalogue.discovery_path, token=False)
+                if exchange.status == 401 and self.target.token:
+                    exchange = self.target.request("GET", self.catalogue.discovery_path)
+                document = exchange.json() if exchange.status == 200 else None
+                if isinstance(document, dict):
+                    self._discovery = document
+                else:
+                    self._discovery_error = f"discovery document answered {exchange.status}"
+            except (TargetError, ValueError) as exc:
+                self._discovery_error = f"discovery document unusable: {exc}"
+        if self._discovery is None:
+            raise inconclusive(f"precondition failed: {self._discovery_error}")
+        return self._discovery
+
+    def capabilities(self) -> set[str]:
+        declared = self.discovery().get("capabilities", [])
+        return {c for c in declared if isinstance(c, str)} if isinstance(declared, list) else set()
+
+    # -- parents for references, created once
+    def parent_id(self, collection: str, ctx: CheckContext) -> str:
+        if collection not in self._parents:
+            payload = ctx.fixture(f"{collection}/valid/minimal")
+            _, entity = ctx.create(collection, payload, purpose=f"a parent record in {collection}")
+            self._parents[collection] = str(entity["id"])
+        return self._parents[collection]
+
+    def context(self, requirement: Requirement, call: CheckCall) -> CheckContext:
+        return CheckContext(self, requirement, call)
+
+
+class CheckContext:
+    """What a check sees: the target, the schemas, a seeded random source, and its own evidence."""
+
+    def __init__(self, session: RunSession, requirement: Requirement, call: CheckCall) -> None:
+        self.session = session
+        self.target = session.target
+        self.schemas = session.schemas
+        self.catalogue = session.catalogue
+        self.requirement = requirement
+        self.call = call
+        self.exchanges: list[Exchange] = []
+        digest = hashlib.sha256(f"{session.seed}:{requirement.id}:{call.check}".encode()).digest()
+        self.rng = random.Random(int.from_bytes(digest[:8], "big"))
+
+    # -- requests, recorded as evidence
+    def request(self, method: str, path: str, **kwargs: Any) -> Exchange:
+        exchange = self.target.request(method, path, **kwargs)
+        self.exchanges.append(exchange)
+        return exchange
+
+    def get(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, payload: Any, **kwargs: Any) -> Exchange:
+        return self.request("POST", path, json_body=payload, **kwargs)
+
+    def patch(self, path: str, payload: Any, **kwargs: Any) -> Exchange:
+        headers = {"Content-Type": "application/merge-patch+json", **kwargs.pop("headers", {})}
+        return self.request("PATCH", path, json_body=payload, headers=headers, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> Exchange:
+        return self.request("DELETE", path, **kwargs)
+
+    # -- the standard
+    def collection(self, name: str) -> Collection:
+        return self.catalogue.collection(name)
+
+    def item_path(self, collection: str, record_id: str) -> str:
+        return f"{self.collection(collection).path}/{record_id}"
+
+    def discovery(self) -> dict[str, Any]:
+        return self.session.discovery()
+
+    # -- payloads
+    def fixture(self, name: str) -> Any:
+        """A fixture with its reference placeholders replaced by ids of records the run created."""
+        return resolve(load_fixture(name), lambda collection: self.session.parent_id(collection, self))
+
+    def unique(self, prefix: str = "") -> str:
+        return f"{prefix}{self.rng.getrandbits(40):010x}"
+
+    def create(self, collection: str, payload: Any, *, purpose: str = "a record") -> tuple[Exchange, dict[str, Any]]:
+        """Create a record as a precondition: anything but 201 with a JSON object is inconclusive."""
+        exchange = self.post(self.collection(collection).path, payload)
+        try:
+            entity = exchange.json() if exchange.status == 201 else None
+        except ValueError:
+            entity = None
+        if not isinstance(entity, dict) or not isinstance(entity.get("id"), str | int):
+            raise inconclusive(
+                f"precondition failed: creating {purpose} in {collection} answered {exchange.status}, "
+                "not 201 with the stored entity"
+            )
+        self.session.created.append(self.item_path(collection, str(entity["id"])))
+        return exchange, entity
+
+    def walk(self, collection: str, *, limit: int, params: dict[str, Any] | None = None,
+             max_pages: int = 1000) -> Iterator[tuple[Exchange, dict[str, Any]]]:
+        """Follow ``next_cursor`` page by page; a page that is not an envelope halts with a failure."""
+        page_cfg = self.catalogue.page
+        query: dict[str, Any] = {page_cfg["limit_param"]: limit, **(params or {})}
+        for _ in range(max_pages):
+            exchange = self.get(self.collection(collection).path, params=query)
+            if exchange.status != 200:
+                raise Halt(Finding(Verdict.FAIL, f"listing {collection} answered {exchange.status}",
+                                   expected=200, found=exchange.status))
+            try:
+                page = exchange.json()
+            except ValueError:
+                raise Halt(Finding(Verdict.FAIL, f"listing {collection} is not JSON")) from None
+            if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+                raise Halt(Finding(Verdict.FAIL, "a listing is not a page envelope with an `items` array",
+                                   found=type(page).__name__))
+            yield exchange, page
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return
+            query = {page_cfg["limit_param"]: limit, **(params or {}), page_cfg["cursor_param"]: cursor}
+        raise Halt(Finding(Verdict.FAIL, f"pagination did not end after {max_pages} pages"))

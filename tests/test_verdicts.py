@@ -1,0 +1,23 @@
+from conformance.verdicts import ProfileVerdict, Verdict, profile_verdict, requirement_verdict
+
+P, F, I, NA, M = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE, Verdict.MANUAL
+
+
+def test_requirement_takes_the_worst_check():
+    assert requirement_verdict([P, I, F]) is F
+    assert requirement_verdict([P, M, I]) is I
+    assert requirement_verdict([P, M]) is M
+    assert requirement_verdict([P, NA]) is P
+    assert requirement_verdict([NA, NA]) is NA
+
+
+def test_a_requirement_without_checks_is_never_a_pass():
+    assert requirement_verdict([]) is I
+
+
+def test_profile_verdicts():
+    assert profile_verdict([P, P, NA]) is ProfileVerdict.CONFORMANT
+    assert profile_verdict([P, F, I]) is ProfileVerdict.NOT_CONFORMANT
+    assert profile_verdict([P, M]) is ProfileVerdict.INCOMPLETE
+    assert profile_verdict([P, I]) is ProfileVerdict.INCOMPLETE
+    assert profile_verdict([P, P], complete=False) is ProfileVerdict.INCOMPLETE
