@@ -11,18 +11,25 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-import referencing
-import referencing.jsonschema
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError, best_match
+# rfc3987-syntax (part of jsonschema[format-nongpl]) compiles a Lark grammar when imported: 1.4 s of
+# every process's start, for the iri formats no schema of ours uses. The probes below refuse any format
+# whose checker is missing, so leaving it out cannot cause a silent pass.
+if "jsonschema" not in sys.modules:
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
 
-from .errors import SchemaError
-from .formats import is_credit_code, is_identity_number
-from .resources import schemas_dir
+import referencing  # noqa: E402
+import referencing.jsonschema  # noqa: E402
+from jsonschema import Draft202012Validator, FormatChecker  # noqa: E402
+from jsonschema.exceptions import ValidationError, relevance  # noqa: E402
+
+from .errors import SchemaError  # noqa: E402
+from .formats import is_credit_code, is_identity_number  # noqa: E402
+from .resources import schemas_dir  # noqa: E402
 
 __all__ = [
     "BASE_URI",
@@ -135,12 +142,7 @@ class SchemaStore:
 
     def errors(self, ref: str, instance: object) -> list[ValidationError]:
         """All validation errors of ``instance``, best first."""
-        errors = list(self.validator(ref).iter_errors(instance))
-        if len(errors) > 1:
-            first = best_match(errors)
-            errors.remove(first)
-            errors.insert(0, first)
-        return errors
+        return sorted(self.validator(ref).iter_errors(instance), key=relevance, reverse=True)
 
 
 @functools.cache

@@ -152,6 +152,26 @@ class CheckContext:
         self.session.created.append(self.item_path(collection, str(entity["id"])))
         return exchange, entity
 
+    def discard(self, collection: str, exchange: Exchange) -> str | None:
+        """Delete a record a request should not have created, so it cannot trip other checks.
+
+        Returns a note for the finding (what was stored, whether it is gone), or None if nothing was.
+        """
+        if not 200 <= exchange.status < 300:
+            return None
+        try:
+            created = exchange.json()
+        except ValueError:
+            return None
+        if not isinstance(created, dict) or created.get("id") is None:
+            return None
+        path = self.item_path(collection, str(created["id"]))
+        removal = self.delete(path)
+        if removal.status in (200, 204):
+            return f"it was stored as {created['id']!r} (the suite deleted it again)"
+        self.session.created.append(path)
+        return f"it was stored as {created['id']!r} and could not be deleted"
+
     def walk(self, collection: str, *, limit: int, params: dict[str, Any] | None = None,
              max_pages: int = 1000) -> Iterator[tuple[Exchange, dict[str, Any]]]:
         """Follow ``next_cursor`` page by page; a page that is not an envelope halts with a failure."""

@@ -137,7 +137,8 @@ class ConformancePlugin:
         if config.args_source is not pytest.Config.ArgsSource.ARGS:
             config.args = [str(p.path) for p in self.profiles]
 
-    # -- pytest-xdist: one seed for all workers
+    # -- pytest-xdist (optional): one seed for all workers
+    @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["sc_seed"] = self.seed
 

@@ -265,7 +265,12 @@ def test_request_id_is_echoed_or_made(client: Client) -> None:
 def test_unknown_fault_names_suggest_the_closest() -> None:
     with pytest.raises(UsageError, match="did you mean 'delete-noop'"):
         validate_faults(["delete-nop"])
-    assert len(FAULTS) == 42 and FAULTS["sync-ignores-filter"].requirement == "CORE-SYNC-001"
+
+
+def test_each_core_requirement_has_exactly_one_fault() -> None:
+    from conformance.profiles import load_profile
+
+    assert sorted(f.requirement for f in FAULTS.values()) == sorted(r.id for r in load_profile("core").requirements)
 
 
 @pytest.mark.parametrize("faulty", ["problem-plain-json"], indirect=True)

@@ -216,5 +216,6 @@ def unknown_id_write(ctx: CheckContext, *, collection: str, patch: dict[str, Any
     if read.status != 404:
         yield fail(f"after the PATCH, GET {path} answered {read.status}: a PATCH must not create",
                    expected=404, found=read.status)
+        ctx.discard(collection, read)
     if exchange.status >= 500 and read.status >= 500:
         raise inconclusive("the target answered 5xx to both requests")

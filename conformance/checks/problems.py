@@ -17,7 +17,9 @@ def _provoke(ctx: CheckContext, collection: str, invalid_fixture: str) -> Iterat
     """Requests that must fail, each with the problem code the standard assigns to it."""
     path = ctx.collection(collection).path
     yield "an unknown id", "not-found", ctx.get(f"{path}/{ctx.unique('no-such-id-')}")
-    yield "an invalid payload", "validation-failed", ctx.post(path, ctx.fixture(invalid_fixture))
+    invalid = ctx.post(path, ctx.fixture(invalid_fixture))
+    ctx.discard(collection, invalid)
+    yield "an invalid payload", "validation-failed", invalid
     yield "a missing token", "unauthenticated", ctx.get(path, token=False)
     yield "an invalid limit", "invalid-parameter", ctx.get(path, params={"limit": "abc"})
 

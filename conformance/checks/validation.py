@@ -19,13 +19,9 @@ def rejects(ctx: CheckContext, *, collection: str, fixture: str, because: str,
         return
     if 200 <= exchange.status < 300:
         message = f"an invalid {collection[:-1]} was accepted ({exchange.status}): {because}"
-        try:
-            created = exchange.json()
-            if isinstance(created, dict) and created.get("id") is not None:
-                ctx.session.created.append(ctx.item_path(collection, str(created["id"])))
-                message += f"; it was stored as {created['id']!r}"
-        except ValueError:
-            pass
+        note = ctx.discard(collection, exchange)
+        if note:
+            message += f"; {note}"
         yield fail(message, expected=statuses, found=exchange.status)
     else:
         yield fail(f"an invalid payload ({because}) answered {exchange.status}", expected=statuses,

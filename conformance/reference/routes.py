@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -71,7 +72,13 @@ def _new_id(platform: Platform, collection: Collection, body: dict[str, Any]) ->
         identity = body.get("identity")
         number = identity.get("number") if isinstance(identity, dict) else None
         if isinstance(number, str):
-            return number
+            # A second registration of the same number gets a suffix rather than a 409, so the
+            # fault breaks the id rule and nothing else (fixtures reuse identity numbers).
+            taken = itertools.count(2)
+            candidate = number
+            while platform.store.get(collection.name, candidate) is not None:
+                candidate = f"{number}-{next(taken)}"
+            return candidate
     return f"{collection.entity[:3]}-{uuid.uuid4().hex}"
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker, validators
@@ -21,7 +21,7 @@ _DIVISION_FIELDS = ("division_code", "statistical_code")
 Problem = dict[str, str]
 
 
-def pointer(path: Iterator[Any] | list[Any] | tuple[Any, ...]) -> str:
+def pointer(path: Iterable[Any]) -> str:
     """RFC 6901 pointer of a path of keys and indexes."""
     return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
 

@@ -1,0 +1,67 @@
+"""The reference platform is conformant, and each fault makes exactly its requirement fail.
+
+Every requirement of every bundled profile must have a fault, so a requirement whose check
+cannot fail is caught by the build.
+"""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conformance.checks import validate_call
+from conformance.profiles import load_profile, profile_ids
+from conformance.reference import FAULTS
+from conformance.runner import Runner
+from conformance.session import RunSession
+from conformance.target import Target
+from conformance.verdicts import Verdict
+
+COLLATERAL = yaml.safe_load((Path(__file__).parent / "fault_collateral.yaml").read_text(encoding="utf-8")) or {}
+PROFILES = {pid: load_profile(pid, validate_check=validate_call) for pid in profile_ids()}
+
+
+def home_profile(requirement_id):
+    """The profile that defines a requirement (not one that only extends it)."""
+    for profile in PROFILES.values():
+        if any(r.id == requirement_id and r.profile == profile.id for r in profile.requirements):
+            return profile
+    raise LookupError(f"no bundled profile defines {requirement_id}")
+
+
+def non_passing(reference, profile, faults=()):
+    with reference(faults) as (base_url, token):
+        target = Target(base_url, token=token)
+        try:
+            runner = Runner(RunSession(target, seed=20261125))
+            results = [runner.run_requirement(req, profile.id) for req in profile.requirements]
+        finally:
+            target.close()
+    return {r.id: r.verdict.value for r in results if r.verdict not in (Verdict.PASS, Verdict.NOT_APPLICABLE)}
+
+
+@pytest.mark.parametrize("profile_id", sorted(PROFILES))
+def test_reference_platform_is_conformant(reference, profile_id):
+    assert non_passing(reference, PROFILES[profile_id]) == {}
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_fault_fails_exactly_its_requirement(reference, fault):
+    requirement = FAULTS[fault].requirement
+    expected = {requirement: "fail", **COLLATERAL.get(fault, {})}
+    assert non_passing(reference, home_profile(requirement), [fault]) == expected
+
+
+def test_every_requirement_of_every_profile_has_a_fault():
+    broken = {f.requirement for f in FAULTS.values()}
+    missing = sorted({r.id for p in PROFILES.values() for r in p.requirements} - broken)
+    assert missing == [], f"requirements no reference-platform fault breaks: {missing}"
+
+
+def test_every_fault_targets_a_real_requirement():
+    known = {r.id for p in PROFILES.values() for r in p.requirements}
+    assert sorted(f.name for f in FAULTS.values() if f.requirement not in known) == []
+
+
+def test_collateral_names_only_real_faults():
+    assert sorted(set(COLLATERAL) - set(FAULTS)) == []
