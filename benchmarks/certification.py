@@ -1,0 +1,59 @@
+"""Full certification: wall time and peak memory of ``sc-conformance run``, all profiles and each alone."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from conformance.profiles import profile_ids
+
+from ._harness import record
+
+# Runs the CLI in a child and prints its wall time and the child's peak RSS, so each figure is its own.
+_MEASURE = """
+import json, resource, subprocess, sys, time
+started = time.perf_counter()
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+print(json.dumps({"exit": code, "wall_s": time.perf_counter() - started,
+                  "peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def measure(args: list[str]) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        out = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-m", "conformance.cli", "run", "-q",
+                              "--seed", "1", *args], cwd=scratch, capture_output=True, text=True, check=True)
+        figures = json.loads(out.stdout)
+        reports = sorted(Path(scratch, "reports").glob("*/report.json"))
+        figures["verdicts"] = {p.parent.name: json.loads(p.read_text())["verdict"] for p in reports}
+        figures["requirements"] = sum(len(json.loads(p.read_text())["requirements"]) for p in reports)
+    return figures
+
+
+def main() -> dict[str, Any]:
+    ids = profile_ids()
+    figures: dict[str, Any] = {}
+    everything = measure([arg for pid in ids for arg in ("--profile", pid)])
+    figures["all_profiles_wall_s"] = everything["wall_s"]
+    figures["all_profiles_peak_rss_mib"] = everything["peak_rss_mib"]
+    figures["all_profiles_requirements"] = everything["requirements"]
+    figures["all_profiles_verdicts"] = everything["verdicts"]
+    for pid in ids:
+        alone = measure(["--profile", pid])
+        figures[f"{pid}_wall_s"] = alone["wall_s"]
+        figures[f"{pid}_peak_rss_mib"] = alone["peak_rss_mib"]
+    xdist = measure([*(arg for pid in ids for arg in ("--profile", pid)), "--workers", "2"]) if "--workers" in \
+        subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--help"], capture_output=True,
+                       text=True).stdout else None
+    if xdist:
+        figures["all_profiles_2_workers_wall_s"] = xdist["wall_s"]
+    record("certification", figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
