@@ -1,0 +1,128 @@
+"""Peer: Schemathesis against the same reference platform, from the OpenAPI document we publish.
+
+Run from an empty folder with its own config file (no cache), seed-stable, counting requests from
+its HAR. Our side is the suite's own run with the same budget of generated cases per operation.
+Faults detected: a fault counts as detected when the tool reports a failure the clean platform did not
+give (Schemathesis: a new failing operation/check pair in its JUnit report; ours: the profile is not
+conformant). A sample of faults, one per family, keeps the run near ten minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from conformance.reference import FAULTS, create_app, mint_token, running
+
+from ._harness import record
+
+MAX_EXAMPLES = int(os.environ.get("SC_BENCH_MAX_EXAMPLES", "10"))
+SEED = 20261125
+CONFIG = 'generation.database = "none"\n'
+
+
+def _schemathesis() -> str | None:
+    found = shutil.which("schemathesis") or shutil.which("st")
+    candidate = Path(sys.executable).with_name("schemathesis")
+    return found or (str(candidate) if candidate.exists() else None)
+
+
+def run_schemathesis(faults: tuple[str, ...] = ()) -> dict[str, Any]:
+    from conformance.tools.openapi import openapi_document
+
+    secret = secrets.token_urlsafe(32)
+    with tempfile.TemporaryDirectory() as scratch, running(create_app(secret=secret, faults=faults)) as base_url:
+        folder = Path(scratch)
+        (folder / "openapi.json").write_text(json.dumps(openapi_document()), encoding="utf-8")
+        (folder / "schemathesis.toml").write_text(CONFIG, encoding="utf-8")
+        command = [_schemathesis() or "schemathesis", "--config-file", str(folder / "schemathesis.toml"), "run",
+                   str(folder / "openapi.json"), "--url", base_url, "--mode", "all",
+                   "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--generation-database", "none",
+                   "--checks", "all", "--report", "har,junit", "--report-dir", str(folder / "out"),
+                   "-H", f"Authorization: Bearer {mint_token(secret)}", "--request-timeout", "10"]
+        started = time.perf_counter()
+        done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=1800)
+        wall = time.perf_counter() - started
+        har = next((folder / "out").glob("har-*"), None)
+        requests = len(json.loads(har.read_text())["log"]["entries"]) if har else 0
+        junit = next((folder / "out").glob("junit-*"), None)
+        failing = _failing_cases(junit.read_text(encoding="utf-8")) if junit else set()
+    return {"exit": done.returncode, "wall_s": wall, "requests": requests, "failing": failing,
+            "tail": done.stdout[-600:]}
+
+
+def _failing_cases(junit: str) -> set[str]:
+    """(operation, failure title) pairs from Schemathesis' JUnit report."""
+    import xml.etree.ElementTree as ET
+
+    failing = set()
+    for case in ET.fromstring(junit).iter("testcase"):
+        for failure in list(case.findall("failure")) + list(case.findall("error")):
+            title = (failure.get("message") or failure.text or "").strip().splitlines()[0:1]
+            failing.add(f"{case.get('name')}: {title[0] if title else ''}")
+    return failing
+
+
+def run_ours(faults: tuple[str, ...] = ()) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as scratch:
+        args = [sys.executable, "-m", "conformance.cli", "run", "-q", "--seed", str(SEED), "--report-dir", "r"]
+        args += [arg for fault in faults for arg in ("--fault", fault)]
+        help_text = subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--help"], capture_output=True,
+                                   text=True).stdout
+        if "--max-examples" in help_text:
+            args += ["--max-examples", str(MAX_EXAMPLES)]
+        started = time.perf_counter()
+        done = subprocess.run(args, cwd=scratch, capture_output=True, text=True, timeout=1800)
+        wall = time.perf_counter() - started
+        report = json.loads((Path(scratch) / "r" / "core" / "report.json").read_text(encoding="utf-8"))
+        requests = sum(len([e for e in c["evidence"] if "request" in e]) + sum(
+            e.get("omitted_exchanges", 0) for e in c["evidence"]) for r in report["requirements"] for c in r["checks"])
+    return {"exit": done.returncode, "wall_s": wall, "requests": requests, "verdict": report["verdict"]}
+
+
+def main() -> dict[str, Any]:
+    if _schemathesis() is None:
+        print("peer: schemathesis is not installed (tox -e bench installs it)")
+        return {}
+    st_clean, ours_clean = run_schemathesis(), run_ours()
+    figures: dict[str, Any] = {
+        "max_examples_per_operation": MAX_EXAMPLES,
+        "schemathesis_requests": st_clean["requests"], "schemathesis_wall_s": st_clean["wall_s"],
+        "schemathesis_requests_per_s": st_clean["requests"] / st_clean["wall_s"],
+        "schemathesis_clean_exit": st_clean["exit"],
+        "schemathesis_clean_failures": len(st_clean["failing"]),
+        "ours_requests": ours_clean["requests"], "ours_wall_s": ours_clean["wall_s"],
+        "ours_requests_per_s": ours_clean["requests"] / ours_clean["wall_s"],
+        "ours_clean_verdict": ours_clean["verdict"],
+    }
+    families: dict[str, str] = {}
+    for name, fault in FAULTS.items():
+        family = fault.requirement.rsplit("-", 1)[0]
+        families.setdefault(family, name)
+    limit = int(os.environ.get("SC_BENCH_PEER_FAULTS", "8"))
+    chosen = sorted(families.values())[:limit]
+    detected: dict[str, list[str]] = {"schemathesis": [], "ours": []}
+    for name in chosen:
+        if run_schemathesis((name,))["failing"] - st_clean["failing"]:
+            detected["schemathesis"].append(name)
+        if run_ours((name,))["verdict"] != "conformant":
+            detected["ours"].append(name)
+    figures["faults_tried"] = len(chosen)
+    figures["faults_detected_schemathesis"] = len(detected["schemathesis"])
+    figures["faults_detected_ours"] = len(detected["ours"])
+    figures["missed_by_schemathesis"] = sorted(set(chosen) - set(detected["schemathesis"]))
+    figures["missed_by_ours"] = sorted(set(chosen) - set(detected["ours"]))
+    record("peer", figures)
+    return figures
+
+
+if __name__ == "__main__":
+    main()
