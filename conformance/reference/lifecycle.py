@@ -1,0 +1,167 @@
+"""Lifecycles of the reference platform: initial state, transitions by role, status history, the event feed.
+
+The state machines come from ``schemas/interface/lifecycles.json`` through the catalogue; each
+``{collection}-…`` fault below breaks one rule of one lifecycle on purpose.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from ..catalogue import Collection, Lifecycle
+from .auth import authorise
+from .context import Platform, community_field, platform_of
+from .payloads import JSON_TYPES, read_json
+from .domain import present
+from .problems import JsonResponse, ProblemError
+from .store import Record, format_instant
+
+__all__ = ["add_transition_route", "carry_state", "publish", "start_state"]
+
+EVENTS = "events"
+_REQUEST_SCHEMA = "interface/lifecycles.json#/$defs/transition-request"
+
+
+def _fault(platform: Platform, lifecycle: Lifecycle, kind: str) -> bool:
+    return f"{lifecycle.name}-{kind}" in platform.faults
+
+
+def _now() -> str:
+    return format_instant(datetime.now(timezone.utc))
+
+
+def _lifecycle(platform: Platform, collection: Collection) -> Lifecycle | None:
+    return platform.catalogue.lifecycles.get(collection.lifecycle) if collection.lifecycle else None
+
+
+def start_state(platform: Platform, collection: Collection, body: dict[str, Any]) -> dict[str, Any]:
+    """A new record of a lifecycle collection enters the initial state with a one-entry history."""
+    lifecycle = _lifecycle(platform, collection)
+    if lifecycle is None:
+        return body
+    history = [] if _fault(platform, lifecycle, "history-empty") else [
+        {"from": None, "to": lifecycle.initial, "at": _now()}]
+    started = {**body, lifecycle.status_field: lifecycle.initial, lifecycle.history_field: history}
+    _check_gates(platform, lifecycle, started, body)
+    return started
+
+
+def carry_state(platform: Platform, collection: Collection, old: dict[str, Any], new: dict[str, Any],
+                patch: Any) -> dict[str, Any]:
+    """A merge patch never changes the state: the stored status and history are carried over."""
+    lifecycle = _lifecycle(platform, collection)
+    if lifecycle is None:
+        return new
+    carried = {k: old[k] for k in (lifecycle.status_field, lifecycle.history_field) if k in old}
+    if _fault(platform, lifecycle, "status-patchable") and isinstance(patch, dict) \
+            and isinstance(patch.get(lifecycle.status_field), str):
+        carried[lifecycle.status_field] = patch[lifecycle.status_field]
+    merged = {**new, **carried}
+    _check_gates(platform, lifecycle, merged, patch)
+    return merged
+
+
+def _check_gates(platform: Platform, lifecycle: Lifecycle, merged: dict[str, Any], patch: Any) -> None:
+    if "rating-before-resolution-accepted" in platform.faults or not isinstance(patch, dict):
+        return
+    state = merged.get(lifecycle.status_field)
+    for member, states in lifecycle.field_gates.items():
+        if patch.get(member) is not None and state not in states:
+            raise ProblemError(409, "field-not-allowed-in-state",
+                               f"{member!r} may be set only in states {', '.join(states)}; the record is {state!r}")
+
+
+def _refuse(platform: Platform, lifecycle: Lifecycle, state: str, target: str, role: str) -> None:
+    """Raise the problem the lifecycle gives for this transition, if any (subject to the faults)."""
+    if target not in lifecycle.states:
+        if "transition-unknown-state-500" in platform.faults:
+            raise ProblemError(500, "internal-error", "the platform failed")
+        raise ProblemError(422, "validation-failed", f"{target!r} is not a state of the {lifecycle.name} lifecycle",
+                           errors=[{"pointer": "/to", "message": f"one of {', '.join(lifecycle.states)}"}])
+    if state in lifecycle.final and not _fault(platform, lifecycle, "final-reopenable"):
+        raise ProblemError(409, "transition-not-allowed", f"{state!r} is a final state of the {lifecycle.name}")
+    transition = lifecycle.transition(state, target)
+    if transition is None:
+        if state in lifecycle.final or _fault(platform, lifecycle, "any-transition"):
+            return
+        raise ProblemError(409, "transition-not-allowed", f"a {lifecycle.name} cannot go from {state!r} to {target!r}")
+    if role not in transition.roles and not _fault(platform, lifecycle, "role-unchecked"):
+        raise ProblemError(403, "role-not-allowed",
+                           f"{role!r} may not move a {lifecycle.name} from {state!r} to {target!r}; "
+                           f"allowed: {', '.join(transition.roles)}")
+
+
+async def _request(platform: Platform, request: Request) -> dict[str, Any]:
+    body = await read_json(request, JSON_TYPES)
+    errors = platform.validator.schemas.errors(_REQUEST_SCHEMA, body)
+    if errors:
+        raise ProblemError(422, "validation-failed", "the transition request does not match its schema",
+                           errors=[{"pointer": "/" + "/".join(map(str, e.absolute_path)), "message": e.message}
+                                   for e in errors[:5]])
+    return dict(body)
+
+
+def _transition(collection: Collection, lifecycle: Lifecycle) -> Callable[[Request], Awaitable[Response]]:
+    async def transition(request: Request) -> Response:
+        platform, access = platform_of(request), authorise(request, collection, "write")
+        item_id = request.path_params["item_id"]
+        record = platform.store.get(collection.name, item_id)
+        if record is None or not access.can_see(record.community):
+            raise ProblemError(404, "not-found", f"no record {item_id!r} in {collection.name}")
+        wanted = await _request(platform, request)
+        state = str(record.body.get(lifecycle.status_field))
+        _refuse(platform, lifecycle, state, wanted["to"], wanted["role"])
+        change = {"from": state, "to": wanted["to"], "at": _now(), "role": wanted["role"]}
+        if wanted.get("note"):
+            change["note"] = wanted["note"]
+        history = list(record.body.get(lifecycle.history_field, []))
+        if not _fault(platform, lifecycle, "history-not-appended"):
+            history.append(change)
+        body = {**record.body, lifecycle.status_field: wanted["to"], lifecycle.history_field: history}
+        updated = platform.store.update(collection.name, item_id, body, record.community)
+        if updated is None:
+            raise ProblemError(404, "not-found", f"no record {item_id!r} in {collection.name}")
+        publish(platform, collection, updated, "transitioned")
+        return JsonResponse(present(collection, updated, pii=access.sees_pii, faults=platform.faults, single=True,
+                                    sensitive=access.sees_sensitive))
+
+    return transition
+
+
+def add_transition_route(app: FastAPI, collection: Collection) -> None:
+    """POST {path}/{id}/transitions for a collection with a lifecycle."""
+    lifecycle = _lifecycle(app.state.platform, collection)
+    if lifecycle is not None and collection.transitions_path:
+        app.add_api_route(collection.transitions_path, _transition(collection, lifecycle), methods=["POST"],
+                          include_in_schema=False)
+
+
+def _unpublished(platform: Platform, collection: Collection, kind: str) -> bool:
+    if collection.entity == "alarm" and "event-feed-misses-alarms" in platform.faults:
+        return True
+    return kind == "transitioned" and collection.entity == "work-order" \
+        and "event-feed-misses-transitions" in platform.faults
+
+
+def publish(platform: Platform, collection: Collection, record: Record, kind: str) -> None:
+    """Append a creation or a transition of a lifecycle record to the event feed."""
+    lifecycle = _lifecycle(platform, collection)
+    feed = platform.catalogue.collections.get(EVENTS)
+    if lifecycle is None or feed is None or _unpublished(platform, collection, kind):
+        return
+    body: dict[str, Any] = {
+        "type": kind,
+        "resource": {"collection": collection.name, "id": record.id, "href": f"{collection.path}/{record.id}"},
+        "status": record.body.get(lifecycle.status_field),
+        "occurred_at": record.updated_at,
+    }
+    member = community_field(platform.catalogue, collection)
+    if member and isinstance(record.body.get(member), str):
+        body["community_id"] = record.body[member]
+    platform.store.insert(EVENTS, f"evt-{uuid.uuid4().hex}", body, record.community)
