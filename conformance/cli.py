@@ -1,8 +1,10 @@
 """``sc-conformance``: the command-line door to the same pytest items and reports as the plugin.
 
-    sc-conformance run [--base-url URL] [--profile ID ...] [--token T] [--report-dir D] [--seed N]
+    sc-conformance run [--base-url URL] [--profile ID ...] [--report-dir D] [--rerun-failed REPORT] …
     sc-conformance serve-reference [--host H] [--port P] [--fault NAME ...] [--list-faults]
-    sc-conformance profiles list
+    sc-conformance report keygen|sign|verify|compare|html|earl …
+    sc-conformance profiles list|lint|diff|matrix …
+    sc-conformance openapi [-o FILE]
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from . import __version__
-from .errors import ConformanceError
+
+from .errors import ConformanceError, UsageError
 from .options import OPTIONS, add_options, dest
 
 __all__ = ["main"]
@@ -34,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("-k", dest="keyword", metavar="EXPR", help="only requirements matching EXPR (as pytest -k)")
     run.add_argument("-q", "--quiet", action="store_true", help="less output")
     run.add_argument("--alluredir", metavar="DIR", help="also write Allure results to DIR")
+    run.add_argument("--junitxml", metavar="PATH", help="also write JUnit XML for CI systems to PATH")
+    run.add_argument("--rerun-failed", metavar="REPORT",
+                     help="re-run only the requirements that failed, were inconclusive or were not run in REPORT "
+                          "(a report.json) and merge the new results into a new report")
 
     serve = commands.add_parser("serve-reference", help="run the reference platform by hand")
     serve.add_argument("--host", default="127.0.0.1")
@@ -42,14 +50,59 @@ def _parser() -> argparse.ArgumentParser:
                        help="break one behaviour (repeatable); see --list-faults")
     serve.add_argument("--list-faults", action="store_true", help="print each fault and the requirement it breaks")
 
-    profiles = commands.add_parser("profiles", help="work with profiles")
-    profiles.add_argument("action", choices=["list"])
+    _report_parser(commands)
+    _profiles_parser(commands)
+    openapi = commands.add_parser("openapi", help="publish the interface standard as an OpenAPI 3.1 document")
+    openapi.add_argument("-o", "--out", metavar="FILE", help="write to FILE instead of standard output")
+    openapi.add_argument("--format", choices=["json", "yaml"], default="json")
     return parser
 
 
+def _report_parser(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="sign, verify, compare and export reports").add_subparsers(
+        dest="action", required=True)
+    keygen = report.add_parser("keygen", help="make an Ed25519 key pair for signing reports")
+    keygen.add_argument("--out", default=".", metavar="DIR", help="directory for report-signing.key/.pub")
+    sign = report.add_parser("sign", help="sign report.json files (Ed25519 over RFC 8785 canonical JSON)")
+    sign.add_argument("reports", nargs="+", metavar="REPORT")
+    sign.add_argument("--key", required=True, metavar="KEY", help="private key from `report keygen`")
+    verify = report.add_parser("verify", help="check signature and digests; exit 1 with the reason if edited")
+    verify.add_argument("reports", nargs="+", metavar="REPORT")
+    verify.add_argument("--public-key", metavar="PUB", help="only trust this signer's public key")
+    compare = report.add_parser("compare", help="vendors side by side: verdicts, scores, differences first")
+    compare.add_argument("reports", nargs="+", metavar="REPORT")
+    compare.add_argument("--name", action="append", metavar="VENDOR", help="name of each report's vendor, in order")
+    compare.add_argument("--html", metavar="FILE", help="also write the comparison as HTML")
+    compare.add_argument("--force", action="store_true", help="compare reports of different profile versions")
+    compare.add_argument("--lang", choices=["zh", "en"], default="zh", help="language the HTML opens in")
+    for name, text in (("html", "a self-contained bilingual HTML page"), ("earl", "W3C EARL JSON-LD")):
+        export = report.add_parser(name, help=f"export a report.json as {text}")
+        export.add_argument("report", metavar="REPORT")
+        export.add_argument("-o", "--out", metavar="FILE", help="write to FILE instead of standard output")
+        if name == "html":
+            export.add_argument("--lang", choices=["zh", "en"], default="zh", help="language the page opens in")
+
+
+def _profiles_parser(commands: argparse._SubParsersAction) -> None:
+    profiles = commands.add_parser("profiles", help="work with profiles").add_subparsers(dest="action", required=True)
+    profiles.add_parser("list", help="the bundled profiles")
+    lint = profiles.add_parser("lint", help="what to fix before publishing a profile (exit 1 if anything)")
+    lint.add_argument("profiles", nargs="*", metavar="PROFILE", help="ids or YAML files (default: all bundled)")
+    diff = profiles.add_parser("diff", help="added, removed, tightened, loosened requirements and schemas (Markdown)")
+    diff.add_argument("old", metavar="OLD")
+    diff.add_argument("new", metavar="NEW")
+    diff.add_argument("-o", "--out", metavar="FILE")
+    matrix = profiles.add_parser("matrix", help="traceability: requirement → source → checks → fixtures → schemas")
+    matrix.add_argument("profiles", nargs="*", metavar="PROFILE", help="ids or YAML files (default: all bundled)")
+    matrix.add_argument("--format", choices=["markdown", "csv"], default="markdown")
+    matrix.add_argument("-o", "--out", metavar="FILE")
+
+
 def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
-    argv = ["-c", str(ini), "--rootdir", os.getcwd(), "-q" if args.quiet else "-v", "-p", "no:randomly",
+    argv = ["-c", str(ini), "--rootdir", os.getcwd(), "-q", "-p", "no:randomly",
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    if not args.quiet:
+        argv += ["-o", "console_output_style=classic"]  # the progress lines replace pytest's percentages
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
         argv += ["-p", "sc_conformance"]  # the pytest11 entry point, by name
     for option in OPTIONS:
@@ -64,7 +117,30 @@ def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
         argv += ["-k", args.keyword]
     if args.alluredir:
         argv += ["--alluredir", args.alluredir]
+    if args.junitxml:
+        argv += ["--junitxml", args.junitxml, "-o", "junit_suite_name=sc-conformance"]
     return argv
+
+
+def _previous(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The report ``--rerun-failed`` names; its profile becomes the one run."""
+    if not args.rerun_failed:
+        return None
+    from .reports.signing import read_report
+
+    previous = read_report(Path(args.rerun_failed))[1]
+    profile_id = previous["profile"]["id"]
+    if args.profile and args.profile != [profile_id]:
+        raise UsageError(f"--rerun-failed {args.rerun_failed} is a report of profile {profile_id!r}, "
+                         f"but --profile asks for {', '.join(args.profile)}; leave --profile out")
+    args.profile = [profile_id]
+    return previous
+
+
+def _verdict_code(report: dict[str, Any]) -> int:
+    if "baseline" in report:  # with a baseline, only regressions fail the run
+        return EXIT_NOT_CONFORMANT if report["baseline"]["regressions"] else EXIT_CONFORMANT
+    return EXIT_CONFORMANT if report["verdict"] == "conformant" else EXIT_NOT_CONFORMANT
 
 
 def run(args: argparse.Namespace) -> int:
@@ -72,30 +148,57 @@ def run(args: argparse.Namespace) -> int:
 
     from .checks import validate_call
     from .profiles import load_profile
+    from .reports.merge import rerun_ids
+    from .reports.progress import Progress
 
+    previous = _previous(args)
     profiles = [load_profile(name, validate_check=validate_call) for name in (args.profile or ["core"])]
     if not args.profile:
         args.profile = ["core"]
+    nodes: list[str] = []
+    if previous is not None:
+        if previous["profile"]["digest"] != profiles[0].digest:
+            raise UsageError(f"{args.rerun_failed} was run against another version of profile {profiles[0].id!r} "
+                             f"(digest {previous['profile']['digest']}, installed {profiles[0].digest}); "
+                             "run the whole profile again instead of --rerun-failed")
+        nodes = [f"{profiles[0].path}::{rid}" for rid in rerun_ids(previous)]
+        if not nodes:
+            print(f"sc-conformance: nothing to re-run: every requirement in {args.rerun_failed} passed")
+            return _verdict_code(previous)
     report_dir = Path(args.report_dir)
     for profile in profiles:
         stale = report_dir / profile.id / "report.json"
         stale.unlink(missing_ok=True)
     if args.token:
         os.environ["SC_TOKEN"] = args.token
+    plugins = [] if args.quiet else [Progress()]
     with tempfile.TemporaryDirectory() as scratch:
         ini = Path(scratch) / "pytest.ini"
         ini.write_text("[pytest]\naddopts =\n", encoding="utf-8")
-        code = pytest.main(_pytest_args(args, ini))
+        code = pytest.main(_pytest_args(args, ini) + nodes, plugins=plugins)
     if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
         return EXIT_USAGE
-    verdicts = []
+    codes = []
     for profile in profiles:
         path = report_dir / profile.id / "report.json"
         if not path.is_file():
             print(f"sc-conformance: no report was written for {profile.id}", file=sys.stderr)
             return EXIT_INTERNAL
-        verdicts.append(json.loads(path.read_text(encoding="utf-8"))["verdict"])
-    return EXIT_CONFORMANT if all(v == "conformant" for v in verdicts) else EXIT_NOT_CONFORMANT
+        report = json.loads(path.read_text(encoding="utf-8"))
+        if previous is not None:
+            report = _merge(previous, report, report_dir)
+        codes.append(_verdict_code(report))
+    return max(codes)
+
+
+def _merge(previous: dict[str, Any], report: dict[str, Any], report_dir: Path) -> dict[str, Any]:
+    from .reports import write_reports
+    from .reports.merge import merge_reports
+
+    merged = merge_reports(previous, report)
+    path = write_reports(merged, report_dir)
+    print(f"merged the re-run of {len(report['requirements'])} requirements into {path}: {merged['verdict']}")
+    return merged
 
 
 def serve_reference(args: argparse.Namespace) -> int:
@@ -124,13 +227,13 @@ def serve_reference(args: argparse.Namespace) -> int:
     return 0
 
 
-def list_profiles() -> int:
-    from .profiles import load_profile, profile_ids
+def _faults_by_requirement() -> dict[str, list[str]]:
+    from .reference import FAULTS
 
-    for profile_id in profile_ids():
-        profile = load_profile(profile_id)
-        print(f"{profile.id}\t{profile.version}\t{len(profile.requirements)} requirements\t{profile.title['en']}")
-    return 0
+    faults: dict[str, list[str]] = {}
+    for fault in FAULTS.values():
+        faults.setdefault(fault.requirement, []).append(fault.name)
+    return faults
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,7 +243,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(args)
         if args.command == "serve-reference":
             return serve_reference(args)
-        return list_profiles()
+        from .tools import commands
+
+        if args.command == "report":
+            return commands.report(args)
+        if args.command == "openapi":
+            return commands.openapi(args)
+        return commands.profiles(args, _faults_by_requirement() if args.action == "lint" else {})
     except ConformanceError as exc:
         print(f"sc-conformance: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,0 +1,133 @@
+"""The ``report``, ``profiles`` and ``openapi`` sub-commands of ``sc-conformance`` (parsers live in ``cli``)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ..errors import UsageError
+
+__all__ = ["openapi", "profiles", "report"]
+
+
+def _emit(text: str, out: str | None) -> None:
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text, encoding="utf-8")
+        print(f"wrote {out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+
+
+def _load(path: str) -> dict:
+    from ..reports.signing import read_report
+
+    return read_report(Path(path))[1]
+
+
+def _vendor_names(paths: list[str], names: list[str] | None) -> list[str]:
+    if names and len(names) != len(paths):
+        raise UsageError(f"--name was given {len(names)} times for {len(paths)} reports; give one per report or none")
+    if names:
+        return names
+    # reports/<vendor>/<profile>/report.json → <vendor>; otherwise the file's own name
+    guesses = [Path(p).resolve().parent.parent.name or Path(p).stem for p in paths]
+    return guesses if len(set(guesses)) == len(guesses) else [str(p) for p in paths]
+
+
+def report(args: argparse.Namespace) -> int:
+    from ..reports import signing
+
+    if args.action == "keygen":
+        out = Path(args.out)
+        key_id = signing.generate_keys(out / "report-signing.key", out / "report-signing.pub")
+        print(f"wrote {out / 'report-signing.key'} (keep it secret) and {out / 'report-signing.pub'} ({key_id})")
+        return 0
+    if args.action == "sign":
+        for path in args.reports:
+            signature = signing.sign_report(Path(path), Path(args.key))
+            print(f"signed {path} with {signature['key_id']}")
+        return 0
+    if args.action == "verify":
+        return _verify(args)
+    if args.action == "compare":
+        return _compare(args)
+    if args.action == "html":
+        from ..reports.html import render_report
+
+        _emit(render_report(_load(args.report), lang=args.lang), args.out)
+        return 0
+    from ..reports.earl import to_earl
+
+    _emit(json.dumps(to_earl(_load(args.report)), ensure_ascii=False, indent=2) + "\n", args.out)
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from ..reports.signing import verify_report
+
+    failed = False
+    for path in args.reports:
+        problems = verify_report(Path(path), Path(args.public_key) if args.public_key else None)
+        for problem in problems:
+            print(f"{path}: NOT VERIFIED: {problem}", file=sys.stderr)
+        if not problems:
+            trust = "by the trusted key" if args.public_key else "by its embedded key (pass --public-key to check who)"
+            print(f"{path}: verified: signature and digests hold, signed {trust}")
+        failed = failed or bool(problems)
+    return 1 if failed else 0
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from ..reports.compare import compare, render_table
+    from ..reports.html import render_compare
+
+    names = _vendor_names(args.reports, args.name)
+    matrix = compare([(n, _load(p)) for n, p in zip(names, args.reports)], force=args.force)
+    sys.stdout.write(render_table(matrix))
+    if args.html:
+        _emit(render_compare(matrix, lang=args.lang), args.html)
+    return 0
+
+
+def profiles(args: argparse.Namespace, faults: dict[str, list[str]]) -> int:
+    from ..profiles import load_profile, profile_ids
+
+    if args.action == "list":
+        for profile_id in profile_ids():
+            profile = load_profile(profile_id)
+            print(f"{profile.id}\t{profile.version}\t{len(profile.requirements)} requirements\t{profile.title['en']}")
+        return 0
+    if args.action == "lint":
+        from ..tools.lint import lint_profile
+
+        problems = [p for name in (args.profiles or profile_ids()) for p in lint_profile(name, faults)]
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem(s)", file=sys.stderr)
+        return 1 if problems else 0
+    if args.action == "diff":
+        from ..tools.diff import diff_profiles
+
+        _emit(diff_profiles(args.old, args.new), args.out)
+        return 0
+    from ..tools.matrix import matrix_rows, to_csv, to_markdown
+
+    rows = [row for name in (args.profiles or profile_ids()) for row in matrix_rows(load_profile(name))]
+    _emit(to_csv(rows) if args.format == "csv" else to_markdown(rows), args.out)
+    return 0
+
+
+def openapi(args: argparse.Namespace) -> int:
+    from ..tools.openapi import openapi_document
+
+    document = openapi_document()
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if args.format == "yaml":
+        import yaml
+
+        text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
+    _emit(text, args.out)
+    return 0

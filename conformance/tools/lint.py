@@ -1,0 +1,92 @@
+"""``profiles lint``: what a standards body must fix in a profile before publishing it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..checks import validate_call
+from ..errors import ProfileError
+from ..fixtures import fixture_names
+from ..profiles import Profile, Requirement, load_profile
+
+__all__ = ["Problem", "lint_profile", "requirement_inputs"]
+
+REQUIREMENT_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-[0-9]{3}$")  # as schemas/suite/profile.json
+_LANGUAGES = ("zh", "en")
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    requirement: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.requirement + ': ' if self.requirement else ''}{self.message}"
+
+
+def requirement_inputs(req: Requirement) -> tuple[list[str], list[str]]:
+    """The fixtures a requirement's checks name, and the collections they exercise."""
+    fixtures, collections = [], []
+    for call in req.checks:
+        for param, value in call.params.items():
+            if param.endswith("fixture") and isinstance(value, str):
+                fixtures.append(value)
+            elif param == "collection" and isinstance(value, str):
+                collections.append(value)
+            elif param == "collections" and isinstance(value, list):
+                collections.extend(str(v) for v in value)
+    return fixtures, list(dict.fromkeys(collections))
+
+
+def _text_problems(req: Requirement) -> Iterator[str]:
+    if not REQUIREMENT_ID.match(req.id):
+        yield f"id {req.id!r} is not well-formed; expected upper-case parts joined by '-', such as GOV-WO-001"
+    for name in ("title", "statement"):
+        missing = [lang for lang in _LANGUAGES if not str(getattr(req, name).get(lang, "")).strip()]
+        if missing:
+            yield f"{name} lacks its {' and '.join(missing)} text; every {name} is bilingual (zh and en)"
+    if not req.source:
+        yield "source is empty; name the section of the standard or the external standard it comes from"
+
+
+def _coverage_problems(req: Requirement, faults: Mapping[str, list[str]], fixtures: set[str]) -> Iterator[str]:
+    for call in req.checks:
+        for param, problem in validate_call(call.check, call.params):
+            yield f"check {call.check}{' parameter ' + param if param else ''}: {problem}"
+    named, collections = requirement_inputs(req)
+    for collection in collections:
+        if not any(name.startswith(f"{collection}/") for name in fixtures):
+            yield (f"collection {collection!r} has no fixtures; add fixtures/{collection}/valid/*.json so the "
+                   "checks have data to send or to generate from")
+    if not faults.get(req.id):
+        yield ("no fault in the reference platform breaks this requirement, so nothing proves its check can "
+               "fail; add a row to conformance/reference/faults.py")
+
+
+def lint_profile(name: str | Path, faults: Mapping[str, list[str]]) -> list[Problem]:
+    """Every problem of one profile; ``faults`` maps requirement ids to the reference faults that break them."""
+    try:
+        profile: Profile = load_profile(name)
+    except ProfileError as exc:  # broken YAML, schema, duplicate ids, extends cycles or missing parents
+        return [Problem(exc.file or str(name), exc.line, None, f"{exc.field + ': ' if exc.field else ''}{exc.reason}")]
+    fixtures = set(fixture_names())
+    problems: list[Problem] = []
+    seen: dict[str, Requirement] = {}
+    for req in profile.requirements:
+        if req.id in seen:
+            problems.append(Problem(req.file, req.line, req.id, f"duplicate id (first at line {seen[req.id].line})"))
+        seen[req.id] = req
+        if req.profile != profile.id:
+            continue  # inherited: linted with the profile that defines it
+        messages: Iterable[str] = [*_text_problems(req), *_coverage_problems(req, faults, fixtures)]
+        problems.extend(Problem(req.file, req.line, req.id, message) for message in messages)
+    for lang in _LANGUAGES:
+        if not str(profile.title.get(lang, "")).strip():
+            problems.append(Problem(str(profile.path), 1, None, f"the profile title lacks its {lang} text"))
+    return problems

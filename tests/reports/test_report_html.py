@@ -1,0 +1,88 @@
+"""The self-contained HTML report: content checks, and a real headless Chromium for what a vendor sees."""
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from conformance.cli import main
+from conformance.reports.html import render_report
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                  "--window-size=1200,1600")
+
+
+def load(path):
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def test_html_is_one_file_without_network(runs):
+    html = render_report(load(runs["faulty"]))
+    assert "<style>" in html and "<script>" in html and "<svg" in html
+    for remote in ("http://cdn", "https://cdn", "<link ", "src=\"http", "@import"):
+        assert remote not in html
+
+
+def test_html_shows_each_failure_with_rule_request_response_and_curl(runs):
+    report = load(runs["faulty"])
+    html = render_report(report)
+    assert 'class="verdict v-not-conformant"' in html
+    assert 'id="CORE-HTTP-001" data-verdict="fail" data-level="SHALL" data-subsystem="infrastructure" open' in html
+    failed = next(r for r in report["requirements"] if r["id"] == "CORE-HTTP-001")
+    assert failed["statement"]["en"].split("`")[0][:30] in html
+    assert 'class="request"' in html and 'class="response"' in html and 'class="curl"' in html
+    assert "curl -i -X GET" in html
+
+
+def test_html_escapes_what_the_target_sent(runs):
+    report = load(runs["faulty"])
+    report["requirements"][0]["checks"][0]["message"] = "<script>alert(1)</script>"
+    html = render_report(report)
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)" in html
+
+
+def test_run_writes_html_and_cli_exports_it(runs, tmp_path):
+    assert (runs["clean"].parent / "report.html").is_file()
+    assert main(["report", "html", str(runs["clean"]), "--lang", "en", "-o", str(tmp_path / "page.html")]) == 0
+    assert '<html lang="en">' in (tmp_path / "page.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
+                    reason="needs Debian's chromium and chromium-driver: apt-get install -y chromium chromium-driver")
+def test_chromium_shows_verdict_failure_and_switches_language(runs, tmp_path):
+    webdriver = pytest.importorskip("selenium.webdriver", reason="needs selenium (pip install selenium)")
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.select import Select
+
+    page = tmp_path / "report.html"
+    page.write_text(render_report(load(runs["faulty"]), lang="zh"), encoding="utf-8")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tempfile.mkdtemp(dir=tmp_path)}")
+    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))  # no driver download
+    try:
+        driver.get(page.as_uri())
+        verdict = driver.find_element(By.ID, "verdict")
+        assert verdict.is_displayed() and verdict.text == "不符合"
+        failed = driver.find_element(By.ID, "CORE-HTTP-001")
+        assert failed.is_displayed() and "fail" in failed.text and "curl -i -X GET" in failed.text
+        driver.find_element(By.ID, "lang").click()
+        assert driver.find_element(By.ID, "verdict").text == "NOT CONFORMANT"
+        assert driver.execute_script("return document.documentElement.lang") == "en"
+        Select(driver.find_element(By.CSS_SELECTOR, "select[data-filter=verdict]")).select_by_visible_text("fail")
+        shown = [d for d in driver.find_elements(By.CSS_SELECTOR, "details.req") if d.is_displayed()]
+        assert {d.get_attribute("id") for d in shown} == {"CORE-HTTP-001", "CORE-PAGE-002"}
+        shot = tmp_path / "report.png"
+        driver.save_screenshot(str(shot))
+        print(f"screenshot: {shot}")
+    finally:
+        driver.quit()

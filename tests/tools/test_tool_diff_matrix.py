@@ -1,0 +1,70 @@
+"""``profiles diff`` and ``profiles matrix`` on the bundled profile and an edited copy of the tree."""
+
+import csv
+import io
+import json
+import shutil
+
+import yaml
+
+from conformance.cli import main
+from conformance.profiles import load_profile
+from conformance.resources import profiles_dir, schemas_dir
+from conformance.tools.diff import diff_profiles
+from conformance.tools.matrix import COLUMNS, matrix_rows, to_csv, to_markdown
+
+
+def edited_tree(tmp_path):
+    """A copy of profiles/ and schemas/ with one requirement loosened, one tightened, one removed, one schema changed."""
+    shutil.copytree(schemas_dir(), tmp_path / "schemas")
+    (tmp_path / "profiles").mkdir()
+    data = yaml.safe_load((profiles_dir() / "core.yaml").read_text(encoding="utf-8"))
+    data["version"] = "1.1.0"
+    by_id = {r["id"]: r for r in data["requirements"]}
+    by_id["CORE-DISC-001"]["level"] = "SHOULD"
+    should = next(r for r in data["requirements"] if r["level"] == "SHOULD" and r["id"] != "CORE-DISC-001")
+    should["level"] = "SHALL"
+    removed = data["requirements"].pop(-1)
+    (tmp_path / "profiles" / "core.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    community = tmp_path / "schemas" / "entities" / "community.json"
+    schema = json.loads(community.read_text(encoding="utf-8"))
+    schema.setdefault("properties", {})["motto"] = {"type": "string"}
+    community.write_text(json.dumps(schema), encoding="utf-8")
+    return tmp_path / "profiles" / "core.yaml", should["id"], removed["id"]
+
+
+def test_diff_names_each_kind_of_change(tmp_path):
+    new, tightened, removed = edited_tree(tmp_path)
+    markdown = diff_profiles("core", str(new))
+    section = {title: body for title, body in (part.split("\n", 1) for part in markdown.split("## ")[1:])}
+    assert "CORE-DISC-001 | SHOULD" in section["Loosened (1)"] and "SHALL → SHOULD" in section["Loosened (1)"]
+    assert f"{tightened} | SHALL" in section["Tightened (1)"]
+    assert removed in section["Removed (1)"]
+    assert "entities/community.json" in section["Schemas changed (1)"] and "motto" in section["Schemas changed (1)"]
+    assert "None." in section["Added (0)"]
+
+
+def test_diff_of_a_profile_with_itself_is_empty():
+    markdown = diff_profiles("core", "core")
+    assert "(0)" in markdown and "| CORE-" not in markdown
+
+
+def test_matrix_traces_every_requirement():
+    profile = load_profile("core")
+    rows = matrix_rows(profile)
+    assert [r["requirement"] for r in rows] == [r.id for r in profile.requirements]
+    by_id = {r["requirement"]: r for r in rows}
+    assert "residents/invalid/bad-check-character" in by_id["CORE-ERR-001"]["fixtures"]
+    assert "entities/resident.json" in by_id["CORE-ERR-001"]["schemas"]
+    assert all(r["source"] and r["checks"] for r in rows)
+    parsed = list(csv.DictReader(io.StringIO(to_csv(rows))))
+    assert tuple(parsed[0]) == COLUMNS and len(parsed) == len(rows)
+    assert to_markdown(rows).count("\n| CORE-") == len([r for r in rows if r["requirement"].startswith("CORE-")])
+
+
+def test_cli_diff_and_matrix(tmp_path, capsys):
+    new, _, _ = edited_tree(tmp_path)
+    assert main(["profiles", "diff", "core", str(new)]) == 0
+    assert capsys.readouterr().out.startswith(f"# core: {load_profile('core').version} → 1.1.0")
+    assert main(["profiles", "matrix", "core", "--format", "csv", "-o", str(tmp_path / "m.csv")]) == 0
+    assert (tmp_path / "m.csv").read_text(encoding="utf-8").startswith(",".join(COLUMNS))
