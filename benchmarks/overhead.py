@@ -40,7 +40,7 @@ class RecordingTarget(Target):
 
 
 def run_suite(profile: Any, *, recording: bool, profiler: cProfile.Profile | None = None) -> tuple[float, list[Exchange]]:
-    secret = secrets.token_urlsafe(16)
+    secret = secrets.token_urlsafe(32)
     with running(create_app(secret=secret)) as base_url:
         target = (RecordingTarget if recording else Target)(base_url, token=mint_token(secret))
         runner = Runner(RunSession(target, seed=7))
@@ -56,7 +56,7 @@ def run_suite(profile: Any, *, recording: bool, profiler: cProfile.Profile | Non
 
 
 def replay(log: list[Exchange]) -> float:
-    secret = secrets.token_urlsafe(16)
+    secret = secrets.token_urlsafe(32)
     token = mint_token(secret)
     with running(create_app(secret=secret)) as base_url:
         old_base = log[0].url.split("/", 3)[:3]

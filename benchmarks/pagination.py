@@ -36,7 +36,7 @@ def _fill(app: Any, count: int) -> None:
 
 
 def main(count: int = 100_000, limit: int = 100) -> dict[str, Any]:
-    secret = secrets.token_urlsafe(16)
+    secret = secrets.token_urlsafe(32)
     app = create_app(secret=secret)
     with stopwatch() as fill_time:
         _fill(app, count)
