@@ -1,24 +1,97 @@
-"""The bundled reference platform as the default target: started on 127.0.0.1, stopped after the run."""
+"""The bundled reference platform as the default target: started on 127.0.0.1, stopped after the run.
+
+The suite provisions it the way a vendor would for certification: two tenant communities, and a
+token per role of :data:`conformance.credentials.ROLES`, plus attestations of its documents.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import secrets
 from collections.abc import Iterator, Sequence
+from typing import Any
 
-__all__ = ["embedded_reference"]
+from .attestations import Attestation, register_attestations
+from .credentials import Credentials, Role, register_issued
+from .fixtures import load_fixture
+
+__all__ = ["Embedded", "embedded_reference"]
+
+_EVERYTHING = ("registry:read", "registry:write", "pii", "sensitive", "audit:read")
+_ROLE_SCOPES: dict[str, tuple[str, ...]] = {
+    "admin": _EVERYTHING,
+    "reader": ("registry:read",),
+    "pii-reader": ("registry:read", "pii"),
+    "auditor": ("audit:read",),
+    "tenant-a": ("registry:read", "registry:write"),
+    "tenant-b": ("registry:read", "registry:write"),
+}
+
+
+class Embedded(tuple[str, str]):
+    """``(base_url, token)`` as before, with the run's :class:`Credentials` alongside."""
+
+    credentials: Credentials
+
+    def __new__(cls, base_url: str, token: str, credentials: Credentials) -> Embedded:
+        made = super().__new__(cls, (base_url, token))
+        made.credentials = credentials
+        return made
+
+
+def _tenants(platform: Any) -> dict[str, str]:
+    """Two communities the tenant roles are bound to, stored directly as the platform's provisioning."""
+    base = load_fixture("communities/valid/minimal")
+    tenants = {}
+    for role, suffix in (("tenant-a", "A"), ("tenant-b", "B")):
+        community_id = f"com-tenant-{suffix.lower()}-{secrets.token_hex(4)}"
+        platform.store.insert("communities", community_id, {**base, "name": f"{base['name']}({suffix})"},
+                              community_id)
+        tenants[role] = community_id
+    return tenants
+
+
+def _credentials(secret: str, tenants: dict[str, str]) -> Credentials:
+    from .reference import mint_token
+
+    roles = {
+        name: Role(name, mint_token(secret, scopes=scopes, community=tenants.get(name, "*"), subject=f"sc-{name}"),
+                   frozenset(scopes), tenants.get(name))
+        for name, scopes in _ROLE_SCOPES.items()
+    }
+    roles["expired"] = Role("expired", mint_token(secret, expires_in=-3600, subject="sc-expired"),
+                            frozenset(_EVERYTHING))
+    return Credentials(roles)
+
+
+def _attestations() -> dict[str, Attestation]:
+    from .reference.guarantee import DOCUMENTS, DOCUMENTS_PATH, document_digest
+
+    return {
+        requirement: Attestation(requirement, "Reference platform maintainers (demonstration only)",
+                                 f"the {name} arrangement described in the document is in force",
+                                 f"{DOCUMENTS_PATH}/{name}", document_digest(name))
+        for name, (requirement, _) in DOCUMENTS.items()
+    }
 
 
 @contextlib.contextmanager
 def embedded_reference(faults: Sequence[str] = (), *, declared_profiles: Sequence[tuple[str, str]] | None = None
-                       ) -> Iterator[tuple[str, str]]:
-    """Yield ``(base_url, token)`` of a fresh reference platform on a free loopback port."""
-    from .reference import create_app, mint_token, running
+                       ) -> Iterator[Embedded]:
+    """Yield ``(base_url, token)`` of a fresh reference platform on a free loopback port (``.credentials`` too)."""
+    from .reference import create_app, running
     from .reference.faults import validate_faults
 
     validate_faults(faults)
     secret = secrets.token_urlsafe(32)
     kwargs = {} if declared_profiles is None else {"declared_profiles": list(declared_profiles)}
     app = create_app(faults=tuple(faults), secret=secret, **kwargs)
+    credentials = _credentials(secret, _tenants(app.state.platform))
     with running(app) as base_url:
-        yield base_url, mint_token(secret)
+        register_issued(base_url, credentials)
+        register_attestations(base_url, _attestations())
+        try:
+            yield Embedded(base_url, credentials.token or "", credentials)
+        finally:
+            register_issued(base_url, None)
+            register_attestations(base_url, None)

@@ -12,6 +12,7 @@ import hashlib
 import json
 import shlex
 import time
+import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +21,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from . import __version__
+from .transport import BoundedDecoder, WallClockTransport
 
 __all__ = ["Exchange", "Target", "TargetError"]
 
@@ -61,7 +63,10 @@ class Exchange:
         if not self._parsed:
             if self.truncated:
                 raise ValueError("the body was larger than the suite's read limit and was cut")
-            self._json = json.loads(self.body.decode("utf-8"))
+            try:
+                self._json = json.loads(self.body.decode("utf-8"))
+            except RecursionError:
+                raise ValueError("the JSON is nested too deeply to parse") from None
             self._parsed = True
         return self._json
 
@@ -124,7 +129,14 @@ class Target:
         max_body_bytes: int = 8 * 1024 * 1024,
         run_id: str = "",
         transport: httpx.BaseTransport | None = None,
+        verify: bool | str = True,
+        deadline: float | None = None,
+        secrets: list[str] | None = None,
     ) -> None:
+        """``timeout`` bounds each request's whole wall clock; ``deadline`` (monotonic) bounds the run.
+
+        ``verify`` is True (system CAs), a CA bundle path, or False (insecure: recorded by the caller).
+        """
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"base URL must be http(s)://host[:port][/path], got {base_url!r}")
@@ -134,25 +146,43 @@ class Target:
         self.timeout = timeout
         self.max_body_bytes = max_body_bytes
         self.run_id = run_id
-        self.secrets: list[str] = [token] if token else []
+        self.deadline = deadline
+        self.verify = verify
+        self.secrets: list[str] = [s for s in [token, *(secrets or [])] if s]
+        limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+        self._clamp = WallClockTransport(verify=verify, limits=limits) if transport is None else None
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
+            limits=limits,
             headers={
                 "User-Agent": f"sc-conformance/{__version__}",
                 "Accept": "application/json, application/problem+json",
+                "Accept-Encoding": "identity",
                 "X-Conformance-Run": run_id,
             },
-            transport=transport,
+            transport=transport or self._clamp,
             trust_env=False,
         )
+
+    def add_secrets(self, values: list[str]) -> None:
+        """Register more credentials to redact from everything recorded."""
+        self.secrets.extend(v for v in values if v and v not in self.secrets)
+
+    def _wall_clock(self, method: str, path: str) -> float:
+        """The instant this request must be done by: its own timeout, or the run's deadline if sooner."""
+        limit = time.monotonic() + self.timeout
+        if self.deadline is not None:
+            if time.monotonic() >= self.deadline:
+                raise TargetError(f"{method} {path}: not sent, the run's deadline has passed")
+            limit = min(limit, self.deadline)
+        return limit
 
     def close(self) -> None:
         self._client.close()
 
     def redact(self, text: str) -> str:
-        for secret in self.secrets:
+        for secret in sorted(self.secrets, key=len, reverse=True):  # a longer secret may contain a shorter one
             if secret:
                 text = text.replace(secret, REDACTED)
         return text
@@ -194,30 +224,16 @@ class Target:
             if bearer not in self.secrets:
                 self.secrets.append(bearer)
         request = self._client.build_request(method, url, headers=send_headers, content=body, params=params)
+        path = self.redact(request.url.path)
         started = time.monotonic()
+        limit = self._wall_clock(method, path)
+        if self._clamp is not None:
+            self._clamp.limit(limit)
         try:
-            response = self._client.send(request, stream=True)
-        except httpx.TimeoutException as exc:
-            raise TargetError(f"{method} {request.url.path}: no answer within {self.timeout:g} s ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise TargetError(f"{method} {request.url.path}: {type(exc).__name__}: {self.redact(str(exc))}") from None
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            truncated = False
-            for chunk in response.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > self.max_body_bytes:
-                    truncated = True
-                    break
-                if time.monotonic() - started > self.timeout:
-                    raise TargetError(f"{method} {request.url.path}: body still arriving after {self.timeout:g} s")
-        except httpx.HTTPError as exc:
-            raise TargetError(f"{method} {request.url.path}: reading the body failed: {type(exc).__name__}") from None
+            data, response, truncated = self._send(request, method, path, limit)
         finally:
-            response.close()
-        data = b"".join(chunks)[: self.max_body_bytes]
+            if self._clamp is not None:
+                self._clamp.limit(None)
         return Exchange(
             method=method,
             url=str(request.url),
@@ -229,3 +245,40 @@ class Target:
             elapsed=time.monotonic() - started,
             truncated=truncated,
         )
+
+    def _send(self, request: httpx.Request, method: str, path: str, limit: float
+              ) -> tuple[bytes, httpx.Response, bool]:
+        """Send, then read the raw body under the size cap and the wall clock, inflating it boundedly."""
+        seconds = f"{round(min(self.timeout, max(limit - time.monotonic(), 0)), 2):g}"
+        try:
+            response = self._client.send(request, stream=True)
+        except httpx.TimeoutException as exc:
+            raise TargetError(f"{method} {path}: no answer within {seconds} s ({type(exc).__name__}); "
+                              "each request may take at most --timeout seconds in all") from None
+        except httpx.HTTPError as exc:
+            raise TargetError(f"{method} {path}: {type(exc).__name__}: {self.redact(str(exc))[:300]}") from None
+        try:
+            decoder = BoundedDecoder(response.headers.get("content-encoding", ""), self.max_body_bytes)
+            chunks: list[bytes] = []
+            for raw in response.iter_raw(64 * 1024):
+                chunks.append(decoder.feed(raw))
+                if decoder.exceeded:
+                    break
+                if time.monotonic() > limit:
+                    raise TargetError(f"{method} {path}: body still arriving after {seconds} s")
+        except httpx.TimeoutException:
+            raise TargetError(f"{method} {path}: body still arriving after {seconds} s") from None
+        except httpx.HTTPError as exc:
+            raise TargetError(f"{method} {path}: reading the body failed: {type(exc).__name__}") from None
+        except (ValueError, zlib.error) as exc:
+            raise TargetError(f"{method} {path}: the body cannot be decoded: {exc}") from None
+        finally:
+            response.close()
+        return self._scrub(b"".join(chunks)[: self.max_body_bytes]), response, decoder.exceeded
+
+    def _scrub(self, body: bytes) -> bytes:
+        """A target that echoes a credential must not get it into any check, message or report."""
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            if secret and secret.encode() in body:
+                body = body.replace(secret.encode(), REDACTED.encode())
+        return body

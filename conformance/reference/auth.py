@@ -32,6 +32,10 @@ class Access:
     def sees_pii(self) -> bool:
         return "pii" in self.scopes
 
+    @property
+    def sees_sensitive(self) -> bool:
+        return "sensitive" in self.scopes
+
 
 def authenticate(request: Request) -> Access:
     """The request's access, or a 401 problem when it has no valid bearer token."""
@@ -45,7 +49,8 @@ def authenticate(request: Request) -> Access:
             raise ProblemError(401, "unauthenticated", "send a bearer token in the Authorization header",
                                headers={"WWW-Authenticate": REALM})
         try:
-            claims = verify_token(platform.secret, token.strip())
+            claims = verify_token(platform.secret, token.strip(),
+                                  check_expiry="accepts-expired-token" not in platform.faults)
         except InvalidToken as exc:
             raise ProblemError(401, "unauthenticated", f"the bearer token is not valid: {exc}",
                                headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'}) from None
@@ -57,7 +62,14 @@ def authorise(request: Request, collection: Collection, action: Literal["read", 
     """Authenticate, then require the collection's scope for ``action`` (403 without it)."""
     access = authenticate(request)
     scope = collection.scopes[action]
-    if scope not in access.scopes:
+    if scope not in access.scopes and not _fault_waives(platform_of(request).faults, collection, action):
         raise ProblemError(403, "forbidden", f"the token lacks the scope {scope!r} needed to {action} {collection.name}",
                            headers={"WWW-Authenticate": f'{REALM}, error="insufficient_scope", scope="{scope}"'})
     return access
+
+
+def _fault_waives(faults: frozenset[str], collection: Collection, action: str) -> bool:
+    """The scope faults: writes without the write scope, or the audit trail without the audit scope."""
+    if action == "write" and "scope-not-enforced" in faults:
+        return True
+    return collection.scopes["read"] == "audit:read" and "audit-readable-by-all" in faults

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..catalogue import Collection
+from ..schemas import schema_store
 from .store import Record
 
-__all__ = ["mask_identity_number", "mask_phone", "present"]
+__all__ = ["mask_identity_number", "mask_phone", "present", "scrub_personal"]
 
 _CHINA = timezone(timedelta(hours=8))
 _GENDER_ZH = {"male": "男", "female": "女", "unspecified": "未说明"}
@@ -22,9 +23,9 @@ _ORGANISATION_TYPE_ZH = {
 }
 
 
-def mask_identity_number(value: str) -> str:
-    """The standard's mask: first 6 and last 4 kept, 8 asterisks between."""
-    return value[:6] + "*" * 8 + value[-4:] if len(value) > 10 else "*" * len(value)
+def mask_identity_number(value: str, *, keep: int = 6) -> str:
+    """The standard's mask: first 6 and last 4 kept, asterisks between (``keep`` only for a fault)."""
+    return value[:keep] + "*" * (len(value) - keep - 4) + value[-4:] if len(value) > 10 else "*" * len(value)
 
 
 def mask_phone(value: str) -> str:
@@ -33,15 +34,35 @@ def mask_phone(value: str) -> str:
 
 
 _MASKS = {"number": mask_identity_number, "phone": mask_phone}
+_FOUR_FOUR = {"number": lambda text: mask_identity_number(text, keep=4), "phone": mask_phone}
+SENSITIVE_TAGS = frozenset(schema_store().documents[schema_store().uri("common.json")]["$defs"]["sensitive-tag"]["enum"])
 
 
-def _mask(entity: dict[str, Any], pointer: str) -> None:
+def _mask(entity: dict[str, Any], pointer: str, masks: dict[str, Any] = _MASKS) -> None:
     *parents, last = pointer.lstrip("/").split("/")
     node: Any = entity
     for part in parents:
         node = node.get(part) if isinstance(node, dict) else None
     if isinstance(node, dict) and isinstance(node.get(last), str):
-        node[last] = _MASKS.get(last, lambda text: "*" * len(text))(node[last])
+        node[last] = masks.get(last, lambda text: "*" * len(text))(node[last])
+
+
+def scrub_personal(collection: Collection, candidate: Any, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Validation messages quote rejected values; personal data in them is masked (never in an error body)."""
+    values = []
+    for pointer in collection.pii_fields:
+        node = candidate
+        for part in pointer.lstrip("/").split("/"):
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, str) and node:
+            values.append((node, _MASKS.get(pointer.rsplit("/", 1)[-1], mask_phone)(node)))
+    scrubbed = []
+    for error in errors:
+        message = str(error.get("message", ""))
+        for value, masked in values:
+            message = message.replace(value, masked)
+        scrubbed.append({**error, "message": message})
+    return scrubbed
 
 
 def _naive_local(instant: str) -> str:
@@ -50,12 +71,17 @@ def _naive_local(instant: str) -> str:
 
 
 def present(collection: Collection, record: Record, *, pii: bool, faults: frozenset[str],
-            single: bool = False) -> dict[str, Any]:
+            single: bool = False, sensitive: bool = True) -> dict[str, Any]:
     """The entity as a response shows it; ``single`` is a GET of that one entity."""
     entity = copy.deepcopy(record.entity())
     if not pii:
+        masks = _FOUR_FOUR if "pii-mask-4-4" in faults else _MASKS
         for pointer in collection.pii_fields:
-            _mask(entity, pointer)
+            _mask(entity, pointer, masks)
+    if not sensitive and isinstance(entity.get("tags"), list) and "sensitive-tags-unscoped" not in faults:
+        entity["tags"] = [tag for tag in entity["tags"] if tag not in SENSITIVE_TAGS]
+    if kind_faults := _guarantee_faults(collection.entity, faults):
+        kind_faults(entity)
     if "time-no-offset" in faults:
         for member in ("created_at", "updated_at"):
             entity[member] = _naive_local(entity[member])
@@ -74,3 +100,12 @@ def present(collection: Collection, record: Record, *, pii: bool, faults: frozen
     if kind == "organisation" and "organisation-type-localised" in faults and "type" in entity:
         entity["type"] = _ORGANISATION_TYPE_ZH.get(entity["type"], entity["type"])
     return entity
+
+
+def _guarantee_faults(kind: str, faults: frozenset[str]) -> Any:
+    """The output faults of the guarantee entities, as one function that edits the entity (or None)."""
+    if kind == "consent" and "consent-missing-purpose" in faults:
+        return lambda entity: entity.pop("purpose", None)
+    if kind == "indicator" and "indicator-rate-percent" in faults:
+        return lambda entity: entity.update(value=round(entity["value"] * 100, 2)) if "value" in entity else None
+    return None

@@ -10,7 +10,7 @@ import jwt
 
 __all__ = ["ALL_SCOPES", "InvalidToken", "mint_token", "scopes_of", "verify_token"]
 
-ALL_SCOPES = ("registry:read", "registry:write", "pii")
+ALL_SCOPES = ("registry:read", "registry:write", "pii", "sensitive", "audit:read")
 
 
 class InvalidToken(ValueError):
@@ -37,11 +37,12 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def verify_token(secret: str, token: str) -> dict[str, Any]:
+def verify_token(secret: str, token: str, *, check_expiry: bool = True) -> dict[str, Any]:
     """Return the token's claims, raising :class:`InvalidToken` when it cannot be trusted."""
     try:
         claims = jwt.decode(
-            token, secret, algorithms=["HS256"], options={"require": ["exp", "iat", "sub"]}
+            token, secret, algorithms=["HS256"],
+            options={"require": ["exp", "iat", "sub"], "verify_exp": check_expiry},
         )
     except jwt.InvalidTokenError as exc:
         raise InvalidToken(str(exc)) from exc

@@ -1,0 +1,64 @@
+"""What the guarantee checks share: requests as a named role, records placed in a tenant, listings walked."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from ..credentials import Role
+from ..results import Finding, Halt
+from ..session import CheckContext, inconclusive
+from ..target import Exchange
+from ..verdicts import Verdict
+from ._expect import require_json, require_status
+
+__all__ = ["as_role", "create_in", "listed_items", "role", "tenant_community"]
+
+
+def role(ctx: CheckContext, name: str) -> Role:
+    return ctx.session.role(name, why=f"{ctx.requirement.id} ({ctx.call.check})")
+
+
+def as_role(ctx: CheckContext, name: str, method: str, path: str, **kwargs: Any) -> Exchange:
+    """One request carrying the token of role ``name`` (recorded as evidence, token redacted)."""
+    return ctx.request(method, path, token=role(ctx, name).token, **kwargs)
+
+
+def tenant_community(ctx: CheckContext, name: str) -> str:
+    community = role(ctx, name).community
+    if not community:
+        raise inconclusive(f"precondition failed: the role {name!r} has no `community` in the credentials file; "
+                           "tenant roles must name the community id their token is bound to")
+    return community
+
+
+def create_in(ctx: CheckContext, collection: str, fixture: str, community: str | None = None
+              ) -> tuple[Exchange, dict[str, Any]]:
+    """Create a record from a fixture with the default token, placed in ``community`` when given."""
+    payload = ctx.fixture(fixture)
+    coll = ctx.collection(collection)
+    if community is not None:
+        for member, target in coll.references.items():
+            if ctx.collection(target).entity == "community":
+                payload[member] = community
+            elif member in payload:
+                del payload[member]  # a parent in another community would muddle the tenant under test
+    return ctx.create(collection, payload, purpose=f"a {coll.entity} from {fixture}")
+
+
+def listed_items(ctx: CheckContext, collection: str, role_name: str, *, max_pages: int = 50
+                 ) -> Iterator[dict[str, Any]]:
+    """Every item of a listing as seen by a role, following cursors (bounded)."""
+    page_cfg = ctx.catalogue.page
+    params: dict[str, Any] = {page_cfg["limit_param"]: page_cfg["max_limit"]}
+    for _ in range(max_pages):
+        exchange = as_role(ctx, role_name, "GET", ctx.collection(collection).path, params=params)
+        require_status(exchange, 200, why=f"the role {role_name!r} may list {collection}", precondition=True)
+        page = require_json(exchange, precondition=True)
+        if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+            raise Halt(Finding(Verdict.INCONCLUSIVE, f"precondition failed: listing {collection} is not a page"))
+        yield from (item for item in page["items"] if isinstance(item, dict))
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return
+        params = {**params, page_cfg["cursor_param"]: cursor}

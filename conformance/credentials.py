@@ -1,0 +1,129 @@
+"""Named roles a run uses (tokens with scopes and a tenant), loaded from a vendor's credentials file.
+
+A credentials file (YAML or JSON) maps role names to ``{token, scopes, community}``. Tokens are
+secrets: they are handed to the target for redaction and never written anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UsageError, did_you_mean
+
+__all__ = ["ROLES", "Credentials", "Role", "issued_for", "load_credentials", "register_issued",
+           "tampered_signature"]
+
+# The roles the guarantee profile asks for, with what each must be able to do.
+ROLES: dict[str, str] = {
+    "admin": "every scope (read, write, pii, sensitive, audit) and every community; the run's default token",
+    "reader": "read scope only: no write, no pii, no sensitive, no audit",
+    "pii-reader": "read and pii scopes, but not the sensitive-data scope",
+    "auditor": "audit-read scope: reads audit records",
+    "tenant-a": "read and write, bound to community A (its id in `community`)",
+    "tenant-b": "read and write, bound to another community B",
+    "expired": "an expired token that was once valid (optional; derived checks say so when it is missing)",
+}
+
+
+@dataclass(frozen=True)
+class Role:
+    name: str
+    token: str = field(repr=False)
+    scopes: frozenset[str] = frozenset()
+    community: str | None = None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The roles of one run; ``default`` is the role whose token every ordinary request carries."""
+
+    roles: Mapping[str, Role]
+    default: str = "admin"
+
+    @classmethod
+    def single(cls, token: str | None) -> Credentials:
+        return cls({"admin": Role("admin", token)} if token else {})
+
+    def get(self, name: str) -> Role | None:
+        return self.roles.get(name)
+
+    @property
+    def token(self) -> str | None:
+        role = self.roles.get(self.default)
+        return role.token if role else None
+
+    def secrets(self) -> list[str]:
+        return [role.token for role in self.roles.values() if role.token]
+
+    def missing(self, names: Iterable[str]) -> list[str]:
+        return [name for name in names if name not in self.roles]
+
+
+def load_credentials(path: str | Path) -> Credentials:
+    """Read a credentials file; a problem is a :class:`UsageError` that names the file, never a token."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read the credentials file {file}: {exc.strerror}") from None
+    try:
+        raw = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError):
+        raise UsageError(f"the credentials file {file} is not valid {'JSON' if file.suffix == '.json' else 'YAML'}"
+                         ) from None
+    roles = raw.get("roles") if isinstance(raw, dict) else None
+    if not isinstance(roles, dict) or not roles:
+        raise UsageError(f"{file}: expected a mapping `roles: {{name: {{token, scopes, community}}}}`, "
+                         f"found {type(roles).__name__}; roles the guarantee profile uses: {', '.join(ROLES)}")
+    parsed = {str(name): _role(file, str(name), spec) for name, spec in roles.items()}
+    default = raw.get("default", "admin")
+    if default not in parsed:
+        raise UsageError(f"{file}: the default role {default!r} is not defined{did_you_mean(str(default), parsed)}")
+    return Credentials(parsed, default)
+
+
+def _role(file: Path, name: str, spec: Any) -> Role:
+    if not isinstance(spec, dict) or not isinstance(spec.get("token"), str) or not spec["token"].strip():
+        raise UsageError(f"{file}: role {name!r} needs a non-empty string `token`")
+    scopes = spec.get("scopes", [])
+    if isinstance(scopes, str):
+        scopes = scopes.split()
+    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
+        raise UsageError(f"{file}: role {name!r}: `scopes` must be a list of strings or a space-separated string")
+    community = spec.get("community")
+    if community is not None and not isinstance(community, str):
+        raise UsageError(f"{file}: role {name!r}: `community` must be a community id (a string)")
+    return Role(name, spec["token"].strip(), frozenset(scopes), community)
+
+
+def tampered_signature(token: str) -> str:
+    """The same token with its signature altered: a JWT keeps header and claims, anything else gets a new tail."""
+    parts = token.split(".")
+    if len(parts) == 3 and parts[2]:
+        signature = base64.urlsafe_b64decode(parts[2] + "=" * (-len(parts[2]) % 4))
+        flipped = bytes(b ^ 0xFF for b in signature) or b"\x00"
+        return ".".join([parts[0], parts[1], base64.urlsafe_b64encode(flipped).rstrip(b"=").decode()])
+    return token[: max(len(token) - 4, 1)] + "AAAA"
+
+
+# Credentials the suite issued itself for a platform it started (the bundled reference platform),
+# looked up by base URL when a run is given no credentials file.
+_ISSUED: dict[str, Credentials] = {}
+
+
+def register_issued(base_url: str, credentials: Credentials | None) -> None:
+    if credentials is None:
+        _ISSUED.pop(base_url.rstrip("/"), None)
+    else:
+        _ISSUED[base_url.rstrip("/")] = credentials
+
+
+def issued_for(base_url: str) -> Credentials | None:
+    return _ISSUED.get(base_url.rstrip("/"))

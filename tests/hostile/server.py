@@ -1,0 +1,261 @@
+"""A hostile HTTP server for the suite's own tests: each behaviour is something a real target might do.
+
+Raw asyncio on 127.0.0.1, one behaviour per server, run in a thread; ``requests`` records what arrived
+(method, path, headers) so a test can tell, for instance, whether a token followed a redirect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import struct
+import threading
+import zlib
+from collections.abc import Awaitable, Callable
+from functools import cache
+
+Writer = asyncio.StreamWriter
+Handler = Callable[["HostileServer", Writer, str], Awaitable[None]]
+BEHAVIOURS: dict[str, Handler] = {}
+DISCOVERY = "/.well-known/smart-community"
+
+
+def behaviour(name: str) -> Callable[[Handler], Handler]:
+    def register(handler: Handler) -> Handler:
+        BEHAVIOURS[name] = handler
+        return handler
+    return register
+
+
+def head(status: str, headers: dict[str, str] | None = None, length: int | None = None) -> bytes:
+    lines = [f"HTTP/1.1 {status}"] + [f"{k}: {v}" for k, v in (headers or {}).items()]
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+async def answer(writer: Writer, status: str, body: bytes, content_type: str = "application/json",
+                 **extra: str) -> None:
+    writer.write(head(status, {"Content-Type": content_type, **extra}, len(body)) + body)
+    await writer.drain()
+
+
+@cache
+def gzip_bomb() -> bytes:
+    """256 MiB of zeros gzipped to about 1.2 MB (level 1: built in under a second)."""
+    block, compressor = bytes(1 << 20), zlib.compressobj(1, zlib.DEFLATED, 31)
+    return b"".join(compressor.compress(block) for _ in range(256)) + compressor.flush()
+
+
+@behaviour("silent")
+async def _silent(server: HostileServer, writer: Writer, path: str) -> None:
+    await asyncio.sleep(3600)
+
+
+@behaviour("trickle-headers")
+async def _trickle(server: HostileServer, writer: Writer, path: str) -> None:
+    for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 3600:
+        writer.write(bytes([byte]))
+        await writer.drain()
+        await asyncio.sleep(1)
+
+
+@behaviour("slow-body")
+async def _slow_body(server: HostileServer, writer: Writer, path: str) -> None:
+    writer.write(head("200 OK", {"Content-Type": "application/json"}, 3600))
+    for _ in range(3600):
+        writer.write(b" ")
+        await writer.drain()
+        await asyncio.sleep(1)
+
+
+@behaviour("endless-chunked")
+async def _endless(server: HostileServer, writer: Writer, path: str) -> None:
+    writer.write(head("200 OK", {"Content-Type": "application/json", "Transfer-Encoding": "chunked"}))
+    chunk = b"[" + b"0," * 8000
+    while True:
+        writer.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        await writer.drain()
+
+
+@behaviour("huge-body")
+async def _huge(server: HostileServer, writer: Writer, path: str) -> None:
+    size, block = 100 * 1024 * 1024, b"[" + b"1," * (1 << 19)
+    writer.write(head("200 OK", {"Content-Type": "application/json"}, size))
+    sent = 0
+    while sent < size:
+        piece = block[: size - sent]
+        writer.write(piece)
+        await writer.drain()
+        sent += len(piece)
+
+
+@behaviour("gzip-bomb")
+async def _bomb(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "200 OK", gzip_bomb(), **{"Content-Encoding": "gzip"})
+
+
+@behaviour("invalid-json")
+async def _invalid_json(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "200 OK", b'{"items": [1, 2,, "next_cursor": nul')
+
+
+@behaviour("wrong-content-type")
+async def _wrong_type(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "200 OK", json.dumps({"items": [], "next_cursor": None}).encode(), "text/html")
+
+
+@behaviour("html-login")
+async def _login(server: HostileServer, writer: Writer, path: str) -> None:
+    page = b"<!doctype html><html><body><form action=/login><input name=password type=password></form></body></html>"
+    await answer(writer, "200 OK", page, "text/html; charset=utf-8")
+
+
+@behaviour("redirect-loop")
+async def _loop(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "302 Found", b"", Location=path)
+
+
+@behaviour("redirect-other-host")
+async def _elsewhere(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "307 Temporary Redirect", b"", Location=f"{server.other_origin}{path}")
+
+
+@behaviour("reset")
+async def _reset(server: HostileServer, writer: Writer, path: str) -> None:
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()
+
+
+@behaviour("short-body")
+async def _short(server: HostileServer, writer: Writer, path: str) -> None:
+    writer.write(head("200 OK", {"Content-Type": "application/json"}, 1000) + b'{"items": [')
+    await writer.drain()
+    writer.close()
+
+
+@behaviour("server-error")
+async def _error(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "500 Internal Server Error", b'{"error": "NullPointerException"}')
+
+
+@behaviour("huge-headers")
+async def _huge_headers(server: HostileServer, writer: Writer, path: str) -> None:
+    headers = {f"X-Padding-{i}": "p" * 1000 for i in range(1024)}
+    await answer(writer, "200 OK", b"{}", **headers)
+
+
+@behaviour("nul-body")
+async def _nul(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "200 OK", bytes(1 << 20))
+
+
+@behaviour("discovery-elsewhere")
+async def _foreign_discovery(server: HostileServer, writer: Writer, path: str) -> None:
+    if path.startswith(DISCOVERY):
+        names = ("communities", "grids", "buildings", "residents", "organisations")
+        document = {"platform": {"name": "x", "vendor": "x", "version": "1.0.0"}, "standard_version": "1.0",
+                    "conformance": f"{server.other_origin}/conformance", "max_page_size": 100,
+                    "collections": [{"name": n, "href": f"{server.other_origin}/{n}", "entity": n[:-1]} for n in names]}
+        await answer(writer, "200 OK", json.dumps(document).encode())
+    else:
+        await answer(writer, "404 Not Found", b'{"code": "not-found"}', "application/problem+json")
+
+
+@behaviour("not-http")
+async def _not_http(server: HostileServer, writer: Writer, path: str) -> None:
+    writer.write(b"SSH-2.0-OpenSSH_9.6\r\n" + bytes(range(256)))
+    await writer.drain()
+    writer.close()
+
+
+@behaviour("unauthorised-everything")
+async def _unauthorised(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "401 Unauthorized", b'{"msg": "login required"}')
+
+
+@behaviour("deep-json")
+async def _deep(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "200 OK", b"[" * 200_000 + b"]" * 200_000)
+
+
+@behaviour("echo-credentials")
+async def _echo(server: HostileServer, writer: Writer, path: str) -> None:
+    seen = server.requests[-1][2] if server.requests else {}
+    token = seen.get("authorization", "")
+    body = json.dumps({"you_sent": token, "items": [{"id": token}], "next_cursor": token}).encode()
+    await answer(writer, "400 Bad Request", body, "application/problem+json", **{"X-Echo": token, "Set-Cookie": token})
+
+
+@behaviour("retry-after-hour")
+async def _busy(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "429 Too Many Requests", b"{}", "application/problem+json", **{"Retry-After": "3600"})
+
+
+@behaviour("accepts-everything")
+async def _yes(server: HostileServer, writer: Writer, path: str) -> None:
+    await answer(writer, "200 OK", b"{}")
+
+
+class HostileServer:
+    """``with HostileServer("silent") as base_url:`` serves one behaviour on a free loopback port."""
+
+    def __init__(self, behaviour: str, *, other_origin: str = "http://localhost:9") -> None:
+        self.handler = BEHAVIOURS[behaviour]
+        self.other_origin = other_origin
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        self._ready.wait(10)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+    async def _shutdown(self) -> None:
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0, limit=1 << 20))
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        self._loop.run_forever()
+        server.close()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: Writer) -> None:
+        try:
+            while True:
+                request = await reader.readuntil(b"\r\n\r\n")
+                method, path, headers = _parse(request)
+                self.requests.append((method, path, headers))
+                if int(headers.get("content-length", "0") or 0):
+                    await reader.readexactly(int(headers["content-length"]))
+                await self.handler(self, writer, path)
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, OSError,
+                asyncio.CancelledError):
+            pass  # the client gave up, or the server is shutting down
+        finally:
+            writer.close()
+
+
+def _parse(request: bytes) -> tuple[str, str, dict[str, str]]:
+    lines = request.decode("latin-1").split("\r\n")
+    method, path, _ = (lines[0].split(" ") + ["", ""])[:3]
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name:
+            headers[name.strip().lower()] = value.strip()
+    return method, path, headers
