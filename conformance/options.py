@@ -7,7 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["OPTIONS", "Option", "add_options"]
+__all__ = ["DEFAULT_MAX_EXAMPLES", "OPTIONS", "Option", "add_options"]
+
+DEFAULT_MAX_EXAMPLES = 10  # generated examples per entity and requirement
 
 
 @dataclass(frozen=True)
@@ -19,6 +21,7 @@ class Option:
     multiple: bool = False
     env: str | None = None  # read from the environment when the option is not given
     metavar: str | None = None
+    const: Any = None  # the value of the bare option (``--NAME`` without a value), when it may be bare
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -35,6 +38,23 @@ OPTIONS: tuple[Option, ...] = (
     Option("timeout", "seconds to wait for each response", default=10.0, type=float, metavar="SECONDS"),
     Option("fault", "reference-platform fault to switch on when no --base-url is given (repeatable; "
            "for demonstrating that the suite catches it)", multiple=True, metavar="NAME"),
+    Option("max-examples", "generated examples per entity for each generated requirement (default: "
+           f"{DEFAULT_MAX_EXAMPLES}, which keeps a full run under a minute)", type=int, env="SC_MAX_EXAMPLES",
+           metavar="N"),
+    Option("credentials", "YAML/JSON file of named roles (token, scopes, community) for the guarantee profile; "
+           "tokens are never written to any report", env="SC_CREDENTIALS", metavar="FILE"),
+    Option("attestations", "YAML/JSON file attesting the manual (institutional) requirements: who, what, "
+           "document reference and sha256", metavar="FILE"),
+    Option("deadline", "seconds the whole run may take; requirements not finished by then are inconclusive",
+           type=float, metavar="SECONDS"),
+    Option("ca-bundle", "CA bundle (PEM) to verify an HTTPS target against instead of the system store",
+           metavar="FILE"),
+    Option("insecure", "do not verify the HTTPS certificate (yes/no); every report is then marked insecure",
+           const="yes", metavar="yes|no"),
+    Option("waivers", "YAML file of waivers (requirement, reason, approver, expires): a waived failure is "
+           "reported as `waived`, never as pass; expired waivers do not apply", metavar="FILE"),
+    Option("baseline", "previous report.json (or a file of requirement ids) of expected failures: "
+           "they stay `fail` in the report but only new failures fail the run", metavar="FILE"),
 )
 
 
@@ -51,6 +71,8 @@ def add_options(add: Callable[..., Any], *, prefix: str) -> None:
                 kwargs["type"] = option.type
         if option.metavar:
             kwargs["metavar"] = option.metavar
+        if option.const is not None:
+            kwargs["nargs"], kwargs["const"] = "?", option.const
         add(f"--{prefix}{option.name}", **kwargs)
 
 

@@ -6,6 +6,7 @@ unexpected exception inside a check (reported as an internal error of the suite,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import Any
@@ -19,7 +20,6 @@ from .verdicts import Verdict, requirement_verdict
 
 __all__ = ["Runner"]
 
-_MAX_EVIDENCE = 12  # exchanges kept per check; the rest are counted
 
 
 class Runner:
@@ -31,7 +31,7 @@ class Runner:
         self._cache: dict[str, CheckResult] = {}
 
     def run_requirement(self, requirement: Requirement, profile_id: str) -> RequirementResult:
-        gate = self._capability_gate(requirement)
+        gate = self._deadline_gate() or self._capability_gate(requirement)
         checks = [gate] if gate else [self.run_check(requirement, call) for call in requirement.checks]
         return RequirementResult(
             profile=profile_id,
@@ -39,6 +39,22 @@ class Runner:
             verdict=requirement_verdict(c.verdict for c in checks),
             checks=checks,
         )
+
+    def _deadline_gate(self) -> CheckResult | None:
+        deadline = self.session.target.deadline
+        if deadline is None or time.monotonic() < deadline:
+            return None
+        message = ("not run: the run's deadline (--deadline) passed before this requirement started; "
+                   "raise the deadline or re-run only the unfinished requirements")
+        return CheckResult("deadline", {}, Verdict.INCONCLUSIVE, message, [Finding(Verdict.INCONCLUSIVE, message)])
+
+    def _redacted(self, finding: Finding) -> Finding:
+        """Findings quote responses; a credential in one is redacted like the evidence is."""
+        redact = self.session.target.redact
+        return dataclasses.replace(
+            finding, message=redact(finding.message),
+            expected=redact(finding.expected) if isinstance(finding.expected, str) else finding.expected,
+            found=redact(finding.found) if isinstance(finding.found, str) else finding.found)
 
     def _capability_gate(self, requirement: Requirement) -> CheckResult | None:
         if not requirement.capability:
@@ -79,14 +95,14 @@ class Runner:
                 f"internal error in check {call.check!r}: {type(exc).__name__}: {self.session.target.redact(str(exc))}",
             ))
         duration = time.perf_counter() - started
+        findings = [self._redacted(f) for f in findings]
         verdict = max((f.verdict for f in findings), key=lambda v: v.severity, default=Verdict.PASS)
         worst = [f for f in findings if f.verdict == verdict]
         message = str(worst[0]) if worst else "passed"
         if len(worst) > 1:
             message += f" (+{len(worst) - 1} more)"
-        evidence: list[dict[str, Any]] = [
-            ex.to_evidence(self.session.target.redact) for ex in ctx.exchanges[:_MAX_EVIDENCE]
-        ]
-        if len(ctx.exchanges) > _MAX_EVIDENCE:
-            evidence.append({"omitted_exchanges": len(ctx.exchanges) - _MAX_EVIDENCE})
+        kept, omitted = ctx.evidence()
+        evidence: list[dict[str, Any]] = [ex.to_evidence(self.session.target.redact) for ex in kept]
+        if omitted:
+            evidence.append({"omitted_exchanges": omitted})
         return CheckResult(call.check, dict(call.params), verdict, message, findings, evidence, duration)

@@ -7,13 +7,17 @@ are recorded as that check's evidence.
 
 from __future__ import annotations
 
+import collections
 import hashlib
 import random
 from collections.abc import Iterator
 from typing import Any
 
+from .attestations import Attestation, attestations_for
 from .catalogue import Catalogue, Collection, catalogue
+from .credentials import Credentials, Role, issued_for
 from .fixtures import load_fixture, resolve
+from .options import DEFAULT_MAX_EXAMPLES, resolve_env
 from .profiles import CheckCall, Requirement
 from .results import Finding, Halt
 from .schemas import SchemaStore, schema_store
@@ -21,6 +25,8 @@ from .target import Exchange, Target, TargetError
 from .verdicts import Verdict
 
 __all__ = ["CheckContext", "RunSession", "inconclusive", "not_applicable"]
+
+_KEEP_FIRST, _KEEP_LAST = 10, 2
 
 
 def inconclusive(message: str) -> Halt:
@@ -41,9 +47,18 @@ class RunSession:
         seed: int,
         schemas: SchemaStore | None = None,
         standard: Catalogue | None = None,
+        credentials: Credentials | None = None,
+        attestations: dict[str, Attestation] | None = None,
+        max_examples: int | None = None,
     ) -> None:
         self.target = target
+        # Without a credentials file: the ones the suite issued for a platform it started, else the run's token.
+        self.credentials = credentials or issued_for(target.base_url) or Credentials.single(target.token)
+        self.attestations = attestations if attestations is not None else dict(attestations_for(target.base_url))
+        target.add_secrets(self.credentials.secrets())
         self.seed = seed
+        # Generated examples per entity and requirement (--sc-max-examples, else SC_MAX_EXAMPLES, else the default).
+        self.max_examples: int = max_examples or resolve_env("max-examples", None) or DEFAULT_MAX_EXAMPLES
         self.schemas = schemas or schema_store()
         self.catalogue = standard or catalogue()
         self.created: list[str] = []  # paths of records the run created
@@ -82,6 +97,14 @@ class RunSession:
             self._parents[collection] = str(entity["id"])
         return self._parents[collection]
 
+    def role(self, name: str, *, why: str) -> Role:
+        """A named role of the credentials; inconclusive (saying how to supply it) when it is missing."""
+        role = self.credentials.get(name)
+        if role is None:
+            raise inconclusive(f"precondition failed: {why} needs the role {name!r} in the credentials file "
+                               f"(--credentials FILE, `roles: {{{name}: {{token, scopes, community}}}}`)")
+        return role
+
     def context(self, requirement: Requirement, call: CheckCall) -> CheckContext:
         return CheckContext(self, requirement, call)
 
@@ -96,15 +119,28 @@ class CheckContext:
         self.catalogue = session.catalogue
         self.requirement = requirement
         self.call = call
+        # Evidence is bounded so a check that walks 1,000 pages does not hold 1,000 bodies:
+        # the first exchanges set the scene, the last ones show where it went wrong.
         self.exchanges: list[Exchange] = []
+        self._tail: collections.deque[Exchange] = collections.deque(maxlen=_KEEP_LAST)
+        self.exchange_count = 0
         digest = hashlib.sha256(f"{session.seed}:{requirement.id}:{call.check}".encode()).digest()
         self.rng = random.Random(int.from_bytes(digest[:8], "big"))
 
     # -- requests, recorded as evidence
     def request(self, method: str, path: str, **kwargs: Any) -> Exchange:
         exchange = self.target.request(method, path, **kwargs)
-        self.exchanges.append(exchange)
+        self.exchange_count += 1
+        if len(self.exchanges) < _KEEP_FIRST:
+            self.exchanges.append(exchange)
+        else:
+            self._tail.append(exchange)
         return exchange
+
+    def evidence(self) -> tuple[list[Exchange], int]:
+        """The exchanges kept as evidence, and how many were left out between them."""
+        kept = self.exchanges + list(self._tail)
+        return kept, self.exchange_count - len(kept)
 
     def get(self, path: str, **kwargs: Any) -> Exchange:
         return self.request("GET", path, **kwargs)

@@ -17,9 +17,13 @@ import pytest
 
 from .checks import validate_call
 from .errors import ConformanceError, ProfileError
+from .inputs import RunInputs
 from .options import resolve_env
 from .profiles import Profile, Requirement, load_profile
 from .reports import write_reports
+from .reports.allure import describe_for_allure
+from .reports.junit import compact_properties
+from .reports.waivers import Exemptions
 from .results import RequirementResult
 from .runner import Runner
 from .schemas import schema_store
@@ -38,8 +42,11 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-class RequirementFailed(Exception):
-    """Raised by an item whose requirement failed or was inconclusive; rendered without a traceback."""
+class RequirementFailed(AssertionError):
+    """Raised by an item whose requirement failed or was inconclusive; rendered without a traceback.
+
+    An AssertionError so Allure reports the requirement as failed, not as a broken test.
+    """
 
     def __init__(self, result: RequirementResult) -> None:
         super().__init__(result.id)
@@ -78,7 +85,11 @@ class RequirementItem(pytest.Item):
     def runtest(self) -> None:
         plugin: ConformancePlugin = self.config.pluginmanager.get_plugin(ConformancePlugin.name)
         result = plugin.runner().run_requirement(self.requirement, self.profile.id)
+        result, expected = plugin.exemptions.apply(result)
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_transport(), ensure_ascii=False)))
+        describe_for_allure(result)
+        if expected:
+            pytest.xfail(expected)
         if result.verdict in (Verdict.FAIL, Verdict.INCONCLUSIVE):
             raise RequirementFailed(result)
         if result.verdict in (Verdict.NOT_APPLICABLE, Verdict.MANUAL):
@@ -129,6 +140,14 @@ class ConformancePlugin:
             raise pytest.UsageError("--sc-fault switches faults in the bundled reference platform; "
                                     "it cannot be used with --sc-base-url")
         self.report_dir = Path(config.getoption("sc_report_dir"))
+        try:
+            self.inputs = RunInputs.from_options(config.getoption)
+        except ConformanceError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        try:
+            self.exemptions = Exemptions.load(config.getoption("sc_waivers"), config.getoption("sc_baseline"))
+        except ConformanceError as exc:
+            raise pytest.UsageError(str(exc)) from None
         self.results: dict[str, dict[str, RequirementResult]] = {p.id: {} for p in self.profiles}
         self.started_at = _now()
         self._runner: Runner | None = None
@@ -150,7 +169,7 @@ class ConformancePlugin:
 
     def runner(self) -> Runner:
         if self._runner is None:
-            base_url, token = self.base_url, self.token
+            base_url, token = self.base_url, self.inputs.token(self.token)
             if base_url is None:
                 from .embedded import embedded_reference
 
@@ -160,11 +179,11 @@ class ConformancePlugin:
                     raise pytest.UsageError(str(exc)) from None
             try:
                 target = Target(base_url, token=token, timeout=self.config.getoption("sc_timeout"),
-                                run_id=f"sc-{self.seed}")
+                                run_id=f"sc-{self.seed}", **self.inputs.target_kwargs())
             except ValueError as exc:
                 raise pytest.UsageError(str(exc)) from None
             self._stack.callback(target.close)
-            self._runner = Runner(RunSession(target, seed=self.seed))
+            self._runner = Runner(RunSession(target, seed=self.seed, **self.inputs.session_kwargs()))
         return self._runner
 
     def _declared_profiles(self) -> list[dict[str, Any]] | None:
@@ -177,6 +196,10 @@ class ConformancePlugin:
             return None
         profiles = document.get("profiles") if isinstance(document, dict) else None
         return [p for p in profiles if isinstance(p, dict)] if isinstance(profiles, list) else None
+
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        if isinstance(item, RequirementItem):  # the call report carried the result; keep JUnit XML readable
+            item.user_properties = compact_properties(item.user_properties, RESULT_PROPERTY)
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
@@ -194,6 +217,7 @@ class ConformancePlugin:
             "declared_profiles": self._declared_profiles(),
             "reference_platform": self.base_url is None,
             "faults": list(self.faults),
+            "transport": self.inputs.transport_record(),
         }
         created = list(self._runner.session.created) if self._runner else []
         self._stack.close()
@@ -209,6 +233,7 @@ class ConformancePlugin:
                 target=target, seed=self.seed, started_at=self.started_at, finished_at=finished,
                 created_records=created,
             )
+            self.exemptions.annotate(report)
             self.written.append((report, write_reports(report, self.report_dir)))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -226,3 +251,5 @@ class ConformancePlugin:
             terminalreporter.write(verdict.upper(), **markup)
             terminalreporter.write_line(f"  ({shown}; score {report['summary']['score']}) → {path}")
         terminalreporter.write_line(f"seed {self.seed} (re-run with --sc-seed {self.seed})")
+        if self.inputs.insecure:
+            terminalreporter.write_line(self.inputs.transport_record()["warning"], red=True, bold=True)

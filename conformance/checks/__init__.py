@@ -24,7 +24,9 @@ __all__ = ["CHECKS", "CheckSpec", "check", "load_builtin_checks", "validate_call
 CheckFunction = Callable[..., Iterator["Finding"]]
 
 # One module per family of checks; the family is the first part of a check's name.
-_BUILTIN_MODULES = ("discovery", "http", "paging", "problems", "entities", "validation", "sync")
+_BUILTIN_MODULES = ("discovery", "http", "paging", "problems", "entities", "validation", "sync",
+                    "security", "privacy", "audit", "institutions", "lifecycle", "events", "local",
+                    "generated", "stateful")
 
 
 @dataclass(frozen=True)

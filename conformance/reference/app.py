@@ -12,18 +12,21 @@ from ..catalogue import catalogue
 from ..schemas import schema_store
 from .auth import authenticate
 from .context import Platform, platform_of
+from .declaration import bundled_declarations
+from .domain import DomainValidator, hidden_collections
 from .faults import validate_faults
+from .guarantee import install_guarantee
 from .problems import JsonResponse, install_handlers
+from .lifecycle import add_transition_route
 from .routes import add_collection_routes
 from .store import Store
 from .tracing import RequestIdMiddleware
-from .validation import EntityValidator
 
 __all__ = ["PLATFORM_VERSION", "create_app"]
 
 PLATFORM_VERSION = "1.0.0"
 VENDOR = "Smart Community Conformance Suite"
-CAPABILITIES = ("delete", "updated-since", "pii-masking")
+CAPABILITIES = ("delete", "updated-since", "pii-masking", "event-feed")
 
 
 def _discovery(platform: Platform) -> dict[str, Any]:
@@ -35,7 +38,7 @@ def _discovery(platform: Platform) -> dict[str, Any]:
         "conformance": cat.conformance_path,
         "collections": [
             {"name": c.name, "href": c.path, "entity": c.entity}
-            for c in cat.collections.values() if c.name != missing
+            for c in cat.collections.values() if c.name != missing and c.name not in hidden_collections(platform.faults)
         ],
         "capabilities": list(CAPABILITIES),
         "max_page_size": cat.page["max_limit"],
@@ -76,7 +79,7 @@ def create_app(
     secret: str,
     db_path: str = ":memory:",
     platform_name: str = "Reference platform",
-    declared_profiles: Sequence[tuple[str, str]] = (("core", "1.0.0"),),
+    declared_profiles: Sequence[tuple[str, str]] | None = None,
 ) -> FastAPI:
     """Build the reference platform; each name in ``faults`` breaks one requirement on purpose."""
     chosen = validate_faults(faults)
@@ -86,9 +89,10 @@ def create_app(
         faults=chosen,
         secret=secret,
         name=platform_name,
-        declared_profiles=tuple((str(p), str(v)) for p, v in declared_profiles),
+        declared_profiles=tuple((str(p), str(v)) for p, v in (
+            bundled_declarations() if declared_profiles is None else declared_profiles)),
         catalogue=cat,
-        validator=EntityValidator(schema_store(), chosen),
+        validator=DomainValidator(schema_store(), chosen),
     )
     app = FastAPI(title=platform_name, version=PLATFORM_VERSION, docs_url=None, redoc_url=None,
                   openapi_url=None, redirect_slashes=False)
@@ -99,4 +103,6 @@ def create_app(
     app.add_api_route(cat.conformance_path, _conformance_endpoint, methods=["GET"], include_in_schema=False)
     for collection in cat.collections.values():
         add_collection_routes(app, collection)
+        add_transition_route(app, collection)
+    install_guarantee(app, platform)
     return app

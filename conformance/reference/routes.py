@@ -15,7 +15,11 @@ from .auth import Access, authorise
 from .context import Platform, community_field, platform_of
 from .paging import encode_cursor, parse_page_query
 from .payloads import JSON_TYPES, MERGE_PATCH_TYPES, merge_patch, read_json, stored_form
-from .present import present
+from .domain import adjust_query, city_rules, present
+from .lifecycle import carry_state, publish, start_state
+from .present import scrub_personal
+from .probing_faults import keep_refused, patch_lost
+from .probing_faults import stored as probed
 from .problems import JsonResponse, ProblemError
 from .store import Conflict, Record
 from .validation import READ_ONLY
@@ -31,12 +35,14 @@ def _not_found(collection: Collection, item_id: str) -> ProblemError:
 
 def _visible(platform: Platform, access: Access, collection: Collection, item_id: str) -> Record | None:
     record = platform.store.get(collection.name, item_id)
-    return record if record is not None and access.can_see(record.community) else None
+    leak = "tenant-object-leak" in platform.faults
+    return record if record is not None and (leak or access.can_see(record.community)) else None
 
 
 def _respond(platform: Platform, collection: Collection, record: Record, access: Access, status: int = 200,
              headers: dict[str, str] | None = None, *, single: bool = False) -> Response:
-    entity = present(collection, record, pii=access.sees_pii, faults=platform.faults, single=single)
+    entity = present(collection, record, pii=access.sees_pii, faults=platform.faults, single=single,
+                     sensitive=access.sees_sensitive)
     return JsonResponse(entity, status_code=status, headers=headers)
 
 
@@ -44,7 +50,10 @@ def _accepted_body(platform: Platform, access: Access, collection: Collection, i
                    candidate: Any) -> dict[str, Any]:
     """Validate a new or merged entity, its community and its references; return what to store."""
     body, errors = platform.validator.check(collection, candidate)
+    if errors and "pii-in-errors" not in platform.faults:
+        errors = scrub_personal(collection, candidate, errors)
     if errors:
+        keep_refused(platform.store, platform.faults, collection, item_id, candidate, errors)
         raise ProblemError(422, "validation-failed", f"the {collection.entity} does not match the standard's schema",
                            errors=errors)
     if access.community is not None:
@@ -63,7 +72,7 @@ def _accepted_body(platform: Platform, access: Access, collection: Collection, i
         if missing:
             raise ProblemError(422, "reference-not-found", "the entity refers to records that do not exist",
                                errors=missing)
-    stored: dict[str, Any] = stored_form(body, platform.faults)
+    stored: dict[str, Any] = probed(collection, stored_form(body, platform.faults), platform.faults)
     return stored
 
 
@@ -87,17 +96,20 @@ def _list(collection: Collection) -> Endpoint:
         platform, access = platform_of(request), authorise(request, collection, "read")
         page = platform.catalogue.page
         query = parse_page_query(request.query_params, page, platform.faults)
+        query = adjust_query(platform, collection, query, request.query_params)
         size = page["max_limit"] if "page-ignores-limit" in platform.faults else query.limit
         # Repeating the previous page's last item needs room for one new item, or the walk never ends.
         overlap = "page-cursor-overlap" in platform.faults and query.after is not None and size > 1
         since = None if "sync-ignores-filter" in platform.faults else query.since
         records = platform.store.page(collection.name, limit=size + 1, after=query.after, include_after=overlap,
-                                      since=since, community=access.community)
+                                      since=since,
+                                      community=None if "tenant-list-leak" in platform.faults else access.community)
         if not records and "empty-page-404" in platform.faults:
             raise ProblemError(404, "not-found", f"no records in {collection.name}")
         more, records = len(records) > size, records[:size]
         body: dict[str, Any] = {
-            "items": [present(collection, r, pii=access.sees_pii, faults=platform.faults) for r in records],
+            "items": [present(collection, r, pii=access.sees_pii, faults=platform.faults,
+                              sensitive=access.sees_sensitive) for r in records],
             "next_cursor": encode_cursor(records[-1], query.limit) if more else None,
             "limit": query.limit,
         }
@@ -115,11 +127,13 @@ def _create(collection: Collection) -> Endpoint:
         payload = await read_json(request, JSON_TYPES)
         new_id = _new_id(platform, collection, payload if isinstance(payload, dict) else {})
         body = _accepted_body(platform, access, collection, new_id, payload)
+        body = start_state(platform, collection, city_rules(platform, collection, body))
         try:
             record = platform.store.insert(collection.name, new_id, body,
                                            platform.community_of(collection, new_id, body))
         except Conflict:
             raise ProblemError(409, "conflict", f"{collection.name} already holds {new_id!r}") from None
+        publish(platform, collection, record, "created")
         headers = {} if "create-no-location" in platform.faults else {"Location": f"{collection.path}/{record.id}"}
         return _respond(platform, collection, record, access, 201, headers)
 
@@ -160,8 +174,11 @@ def _patch(collection: Collection) -> Endpoint:
             except Conflict:  # it exists in a community this token cannot see
                 raise _not_found(collection, item_id) from None
             return _respond(platform, collection, record, access)
+        if patch_lost(record, platform.faults):
+            return _respond(platform, collection, record, access)
         merged = merge_patch(record.body, patch, ignore_nulls=ignore_nulls)
         body = _accepted_body(platform, access, collection, item_id, merged)
+        body = carry_state(platform, collection, record.body, body, patch)
         updated = platform.store.update(collection.name, item_id, body, platform.community_of(collection, item_id, body))
         if updated is None:  # deleted by another request meanwhile
             raise _not_found(collection, item_id)

@@ -1,4 +1,5 @@
-"""Write a profile's report files: report.json, summary.md (for CI step summaries), badge.json (shields.io)."""
+"""Write a profile's report files: report.json, summary.md (CI step summaries), badge.json (shields.io),
+report.html (self-contained, bilingual) and report.earl.jsonld (W3C EARL)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 
 from ..errors import SchemaError
 from ..schemas import schema_store
+from .earl import to_earl
+from .html import render_report
 
 __all__ = ["markdown_summary", "write_reports"]
 
@@ -63,4 +66,7 @@ def write_reports(report: dict[str, Any], report_dir: Path) -> Path:
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (directory / "summary.md").write_text(markdown_summary(report), encoding="utf-8")
     (directory / "badge.json").write_text(json.dumps(badge(report), ensure_ascii=False) + "\n", encoding="utf-8")
+    (directory / "report.html").write_text(render_report(report), encoding="utf-8")
+    (directory / "report.earl.jsonld").write_text(json.dumps(to_earl(report), ensure_ascii=False, indent=2) + "\n",
+                                                  encoding="utf-8")
     return path
