@@ -37,7 +37,7 @@ def is_identity_number(value: object) -> bool:
         return True
     try:
         ric.validate(value)
-    except ValidationError:
+    except (ValidationError, KeyError):  # stdnum raises KeyError for some division codes it half-knows
         return False
     return True
 

@@ -24,6 +24,7 @@ class RunInputs:
     deadline: float | None = None  # monotonic instant
     verify: bool | str = True
     insecure: bool = False
+    max_examples: int | None = None
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -38,6 +39,9 @@ class RunInputs:
         ca_bundle = get("sc_ca_bundle")
         if ca_bundle and insecure:
             raise UsageError("--ca-bundle and --insecure contradict each other: pin a CA bundle or skip verification")
+        max_examples = get("sc_max_examples")
+        if max_examples is not None and max_examples < 1:
+            raise UsageError(f"--max-examples must be at least 1, found {max_examples}")
         if ca_bundle and not Path(ca_bundle).is_file():
             raise UsageError(f"--ca-bundle {ca_bundle}: no such file (expected a PEM bundle of CA certificates)")
         return cls(
@@ -46,6 +50,7 @@ class RunInputs:
             deadline=time.monotonic() + seconds if seconds else None,
             verify=False if insecure else (str(ca_bundle) if ca_bundle else True),
             insecure=insecure,
+            max_examples=max_examples,
         )
 
     def token(self, given: str | None) -> str | None:
@@ -56,7 +61,7 @@ class RunInputs:
         return {"verify": self.verify, "deadline": self.deadline, "secrets": secrets}
 
     def session_kwargs(self) -> dict[str, Any]:
-        return {"credentials": self.credentials, "attestations": self.attestations}
+        return {"credentials": self.credentials, "attestations": self.attestations, "max_examples": self.max_examples}
 
     def transport_record(self) -> dict[str, Any]:
         """How the target's certificate was checked, for the report: an insecure run says so in every report."""
