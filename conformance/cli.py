@@ -147,14 +147,13 @@ def run(args: argparse.Namespace) -> int:
     import pytest
 
     from .checks import validate_call
-    from .profiles import load_profile
+    from .profiles import load_profile, profile_ids
     from .reports.merge import rerun_ids
     from .reports.progress import Progress
 
     previous = _previous(args)
-    profiles = [load_profile(name, validate_check=validate_call) for name in (args.profile or ["core"])]
-    if not args.profile:
-        args.profile = ["core"]
+    args.profile = args.profile or profile_ids()  # no --profile: the whole standard, every bundled profile
+    profiles = [load_profile(name, validate_check=validate_call) for name in args.profile]
     nodes: list[str] = []
     if previous is not None:
         if previous["profile"]["digest"] != profiles[0].digest:

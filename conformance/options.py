@@ -27,7 +27,7 @@ class Option:
 OPTIONS: tuple[Option, ...] = (
     Option("base-url", "base URL of the platform under test; without it the bundled reference platform "
            "is started on 127.0.0.1 and certified", env="SC_BASE_URL", metavar="URL"),
-    Option("profile", "profile id or YAML file to certify against (repeatable; default: core)",
+    Option("profile", "profile id or YAML file to certify against (repeatable; default: every bundled profile)",
            multiple=True, metavar="ID"),
     Option("token", "bearer token for the target; prefer the SC_TOKEN environment variable so it stays "
            "out of shell history (never written to any report)", env="SC_TOKEN", metavar="TOKEN"),

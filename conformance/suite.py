@@ -19,7 +19,7 @@ from .checks import validate_call
 from .errors import ConformanceError, ProfileError
 from .inputs import RunInputs
 from .options import resolve_env
-from .profiles import Profile, Requirement, load_profile
+from .profiles import Profile, Requirement, load_profile, profile_ids
 from .reports import write_reports
 from .reports.allure import describe_for_allure
 from .reports.junit import compact_properties
@@ -122,7 +122,7 @@ class ConformancePlugin:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        names = config.getoption("sc_profile") or ["core"]
+        names = config.getoption("sc_profile") or profile_ids()  # the whole standard by default
         try:
             self.profiles = [load_profile(name, validate_check=validate_call) for name in names]
         except ProfileError as exc:

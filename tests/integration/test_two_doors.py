@@ -97,7 +97,7 @@ def test_a_profile_with_a_typo_gives_one_clear_error_line(cli, tmp_path):
 
 
 def test_keyword_selection_runs_a_subset_and_the_report_says_so(cli, tmp_path):
-    result = cli("run", "-k", "CORE-PAGE", "-q")
+    result = cli("run", "--profile", "core", "-k", "CORE-PAGE", "-q")
     assert result.returncode == 1, result.stdout + result.stderr  # incomplete is not conformant
     report = json.loads((tmp_path / "reports" / "core" / "report.json").read_text(encoding="utf-8"))
     assert {r["id"] for r in report["requirements"]} == {f"CORE-PAGE-00{i}" for i in range(1, 6)}
@@ -108,8 +108,11 @@ def test_keyword_selection_runs_a_subset_and_the_report_says_so(cli, tmp_path):
 def test_run_without_arguments_certifies_the_reference_platform(cli, tmp_path):
     result = cli("run", "-q")
     assert result.returncode == 0, result.stdout + result.stderr
-    report = json.loads((tmp_path / "reports" / "core" / "report.json").read_text(encoding="utf-8"))
-    assert report["verdict"] == "conformant"
+    from conformance.profiles import profile_ids
+
+    for profile_id in profile_ids():  # no --profile: every bundled profile
+        report = json.loads((tmp_path / "reports" / profile_id / "report.json").read_text(encoding="utf-8"))
+        assert report["verdict"] == "conformant", profile_id
     assert (tmp_path / "reports" / "core" / "summary.md").read_text(encoding="utf-8").startswith("## ")
     assert json.loads((tmp_path / "reports" / "core" / "badge.json").read_text())["message"] == "conformant"
     assert "core 1.0.0: CONFORMANT" in result.stdout

@@ -18,5 +18,5 @@ def run_cli(*args, cwd, timeout=300):
 def make_runs(root: Path) -> None:
     for name, faults in (("clean", ()), ("faulty", FAULTS)):
         fault_args = [arg for fault in faults for arg in ("--fault", fault)]
-        done = run_cli("run", "-q", "--seed", "7", "--report-dir", f"{name}", *fault_args, cwd=root)
+        done = run_cli("run", "-q", "--profile", "core", "--seed", "7", "--report-dir", f"{name}", *fault_args, cwd=root)
         assert done.returncode == (1 if faults else 0), done.stdout + done.stderr

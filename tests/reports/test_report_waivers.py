@@ -69,7 +69,7 @@ def test_baseline_from_a_report_and_from_a_list(runs, tmp_path):
     assert load_baseline(listing).known == frozenset({(None, "CORE-HTTP-001")})
 
 
-SOME = ("-k", "CORE-DISC-001 or CORE-HTTP-001 or CORE-PAGE-002")  # a small real run keeps the suite fast
+SOME = ("--profile", "core", "-k", "CORE-DISC-001 or CORE-HTTP-001 or CORE-PAGE-002")  # a small real run keeps the suite fast
 
 
 def test_waivers_on_a_real_run_with_junit_allure_and_progress(tmp_path):
