@@ -13,13 +13,16 @@ DISCOVERY_SCHEMA = "interface/discovery.json"
 CONFORMANCE_SCHEMA = "interface/conformance.json"
 
 
+def _served_and_valid(ctx: CheckContext, path: str, schema: str, what: str) -> Iterator[Finding]:
+    exchange = ctx.get(path)
+    require_status(exchange, 200, why=f"{what} must be served")
+    yield from schema_findings(ctx, schema, require_json(exchange), what=what)
+
+
 @check("discovery.document")
 def discovery_document(ctx: CheckContext) -> Iterator[Finding]:
     """GET the discovery document: 200, JSON, valid against the discovery schema."""
-    exchange = ctx.get(ctx.catalogue.discovery_path)
-    require_status(exchange, 200, why="the discovery document must be served")
-    document = require_json(exchange)
-    yield from schema_findings(ctx, DISCOVERY_SCHEMA, document, what="the discovery document")
+    yield from _served_and_valid(ctx, ctx.catalogue.discovery_path, DISCOVERY_SCHEMA, "the discovery document")
 
 
 @check("discovery.collections")
@@ -63,10 +66,7 @@ def discovery_public(ctx: CheckContext) -> Iterator[Finding]:
 @check("conformance.declaration")
 def conformance_declaration(ctx: CheckContext) -> Iterator[Finding]:
     """GET the conformance declaration: 200, JSON, valid against its schema."""
-    exchange = ctx.get(ctx.catalogue.conformance_path)
-    require_status(exchange, 200, why="the conformance declaration must be served")
-    document = require_json(exchange)
-    yield from schema_findings(ctx, CONFORMANCE_SCHEMA, document, what="the conformance declaration")
+    yield from _served_and_valid(ctx, ctx.catalogue.conformance_path, CONFORMANCE_SCHEMA, "the conformance declaration")
 
 
 @check("conformance.declares_profile")
