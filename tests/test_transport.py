@@ -6,7 +6,7 @@ import pytest
 
 from conformance.target import Target, TargetError
 from conformance.transport import BoundedDecoder
-from tests.hostile.server import HostileServer
+from hostile.server import HostileServer  # tests/ is on sys.path (rootdir-relative import)
 
 
 def test_a_gzip_bomb_inflates_only_up_to_the_cap():
