@@ -132,6 +132,13 @@ def verify_report(path: Path, trusted_key: Path | None = None) -> list[str]:
         key = Ed25519PublicKey.from_public_bytes(public)
     except (KeyError, ValueError) as exc:
         return [f"{path}: the signature block is malformed ({exc})"]
+    # The signature block is not itself signed: every member must be exactly what `report sign` writes.
+    expected_block = {"algorithm": ALGORITHM, "canonicalization": CANONICALIZATION,
+                      "public_key": signature.get("public_key"), "key_id": key_id(public),
+                      "value": signature.get("value")}
+    if signature != expected_block:
+        edited = sorted(k for k in set(signature) | set(expected_block) if signature.get(k) != expected_block.get(k))
+        problems.append(f"the signature block was edited ({', '.join(edited)} differ from what `report sign` writes)")
     if trusted_key is not None and _raw_public(load_public(trusted_key)) != public:
         problems.append(f"the report was signed by key {key_id(public)}, not by the trusted key {trusted_key}")
     try:

@@ -81,3 +81,12 @@ def test_unsigned_and_malformed_signatures_are_reported(report_copy, keys):
 def test_keygen_never_overwrites_a_key(keys):
     with pytest.raises(UsageError, match="exists"):
         generate_keys(keys[0], keys[1])
+
+
+def test_an_edit_inside_the_signature_block_is_detected(report_copy, keys):
+    path = report_copy("clean")
+    sign_report(path, keys[0])
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report["signature"]["key_id"] = "x" + report["signature"]["key_id"][1:]
+    path.write_text(serialise(report), encoding="utf-8")
+    assert any("signature block was edited (key_id" in problem for problem in verify_report(path, keys[1]))
