@@ -273,16 +273,14 @@ def _requirements(raw: _Raw, profile_id: str) -> Iterator[Requirement]:
         )
 
 
-def _validate_checks(raw: _Raw, requirements: list[Requirement], base: int,
-                     validate_check: ParamValidator | None, known: Mapping[str, Any]) -> None:
+def _check_problems(raw: _Raw, calls: tuple[CheckCall, ...], at: JsonPath,
+                    validate_check: ParamValidator | None) -> None:
+    """Raise for the first unknown check or parameter among ``calls`` found at ``at`` in the file."""
     if validate_check is None:
         return
-    for offset, req in enumerate(requirements):
-        for c_index, call in enumerate(req.checks):
-            at: JsonPath = ("requirements", base + offset, "checks", c_index)
-            for param, problem in validate_check(call.check, call.params):
-                where = at + (("params", param) if param else ("check",))
-                raise raw.error(problem, where)
+    for index, call in enumerate(calls):
+        for param, problem in validate_check(call.check, call.params):
+            raise raw.error(problem, at + (index,) + (("params", param) if param else ("check",)))
 
 
 def load_profile(
@@ -329,7 +327,8 @@ def load_profile(
                 ("requirements", index, "id"),
             )
         seen[req.id] = req
-    _validate_checks(raw, own, 0, validate_check, {})
+    for index, req in enumerate(own):
+        _check_problems(raw, req.checks, ("requirements", index, "checks"), validate_check)
 
     resolved = inherited + own
     for req_id, change in raw.data.get("overrides", {}).items():
@@ -345,10 +344,8 @@ def load_profile(
         if LEVELS.index(level) < LEVELS.index(old.level):
             raise raw.error(f"a profile may only tighten a level; {old.level} → {level} loosens it", at + ("level",))
         checks = tuple(CheckCall(c["check"], c.get("params") or {}) for c in change.get("checks", [])) or old.checks
-        if "checks" in change and validate_check is not None:
-            for c_index, call in enumerate(checks):
-                for param, problem in validate_check(call.check, call.params):
-                    raise raw.error(problem, at + ("checks", c_index) + (("params", param) if param else ("check",)))
+        if "checks" in change:
+            _check_problems(raw, checks, at + ("checks",), validate_check)
         resolved[position] = Requirement(
             **{**old.__dict__, "level": level, "checks": checks}
         )
