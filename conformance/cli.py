@@ -1,7 +1,7 @@
 """``sc-conformance``: the command-line door to the same pytest items and reports as the plugin.
 
     sc-conformance run [--base-url URL] [--profile ID ...] [--report-dir D] [--rerun-failed REPORT] …
-    sc-conformance serve-reference [--host H] [--port P] [--fault NAME ...] [--list-faults]
+    sc-conformance serve-reference [--host H] [--port P] [--fault NAME ...] [--variant NAME ...] [--list-faults] [--list-variants]
     sc-conformance report keygen|sign|verify|compare|html|earl …
     sc-conformance profiles list|lint|diff|matrix …
     sc-conformance openapi [-o FILE]
@@ -49,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--fault", action="append", default=[], metavar="NAME",
                        help="break one behaviour (repeatable); see --list-faults")
     serve.add_argument("--list-faults", action="store_true", help="print each fault and the requirement it breaks")
+    serve.add_argument("--variant", action="append", default=[], metavar="NAME",
+                       help="make one choice the standard allows (repeatable); see --list-variants")
+    serve.add_argument("--list-variants", action="store_true",
+                       help="print each tolerated variant and the statement that allows it")
 
     _report_parser(commands)
     _profiles_parser(commands)
@@ -201,14 +205,20 @@ def _merge(previous: dict[str, Any], report: dict[str, Any], report_dir: Path) -
 
 
 def serve_reference(args: argparse.Namespace) -> int:
-    from .reference import FAULTS
+    from .reference import FAULTS, VARIANTS
     from .reference.faults import validate_faults
+    from .reference.variants import validate_variants
 
     if args.list_faults:
         for fault in FAULTS.values():
             print(f"{fault.name}\t{fault.requirement}\t{fault.description}")
         return 0
+    if args.list_variants:
+        for variant in VARIANTS.values():
+            print(f"{variant.name}\t{variant.description}\t{variant.allowed_by}")
+        return 0
     validate_faults(args.fault)
+    validate_variants(args.variant)
     import secrets
 
     from .reference import mint_token
@@ -219,10 +229,12 @@ def serve_reference(args: argparse.Namespace) -> int:
 
     def ready(base_url: str) -> None:
         faults = f" with faults: {', '.join(args.fault)}" if args.fault else ""
-        print(f"reference platform on {base_url}{faults}", flush=True)
+        variants = f" with variants: {', '.join(args.variant)}" if args.variant else ""
+        print(f"reference platform on {base_url}{faults}{variants}", flush=True)
         print(f"export SC_TOKEN={token}", flush=True)
 
-    serve(args.host, args.port, faults=args.fault, secret=secret, token=token, on_ready=ready)
+    serve(args.host, args.port, faults=args.fault, variants=args.variant, secret=secret, token=token,
+          on_ready=ready)
     return 0
 
 

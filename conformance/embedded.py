@@ -76,16 +76,18 @@ def _attestations() -> dict[str, Attestation]:
 
 
 @contextlib.contextmanager
-def embedded_reference(faults: Sequence[str] = (), *, declared_profiles: Sequence[tuple[str, str]] | None = None
+def embedded_reference(faults: Sequence[str] = (), *, variants: Sequence[str] = (), declared_profiles: Sequence[tuple[str, str]] | None = None
                        ) -> Iterator[Embedded]:
     """Yield ``(base_url, token)`` of a fresh reference platform on a free loopback port (``.credentials`` too)."""
     from .reference import create_app, running
     from .reference.faults import validate_faults
+    from .reference.variants import validate_variants
 
     validate_faults(faults)
+    validate_variants(variants)
     secret = secrets.token_urlsafe(32)
     kwargs = {} if declared_profiles is None else {"declared_profiles": list(declared_profiles)}
-    app = create_app(faults=tuple(faults), secret=secret, **kwargs)
+    app = create_app(faults=tuple(faults), variants=tuple(variants), secret=secret, **kwargs)
     credentials = _credentials(secret, _tenants(app.state.platform))
     with running(app) as base_url:
         register_issued(base_url, credentials)

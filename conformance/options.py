@@ -38,6 +38,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("timeout", "seconds to wait for each response", default=10.0, type=float, metavar="SECONDS"),
     Option("fault", "reference-platform fault to switch on when no --base-url is given (repeatable; "
            "for demonstrating that the suite catches it)", multiple=True, metavar="NAME"),
+    Option("variant", "reference-platform variant to switch on when no --base-url is given (repeatable): "
+           "a choice the standard allows, which must stay conformant", multiple=True, metavar="NAME"),
     Option("max-examples", "generated examples per entity for each generated requirement (default: "
            f"{DEFAULT_MAX_EXAMPLES}, which keeps a full run under a minute)", type=int, env="SC_MAX_EXAMPLES",
            metavar="N"),

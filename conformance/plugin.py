@@ -25,7 +25,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
-    if config.getoption("sc_base_url") or config.getoption("sc_profile") or config.getoption("sc_fault"):
+    if config.getoption("sc_base_url") or config.getoption("sc_profile") or config.getoption("sc_fault") or config.getoption("sc_variant"):
         from .suite import ConformancePlugin
 
         config.pluginmanager.register(ConformancePlugin(config), ConformancePlugin.name)

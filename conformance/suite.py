@@ -136,9 +136,10 @@ class ConformancePlugin:
             seed = workerinput.get("sc_seed")
         self.seed: int = seed if seed is not None else secrets.randbelow(2**32)
         self.faults: list[str] = config.getoption("sc_fault") or []
-        if self.faults and self.base_url:
-            raise pytest.UsageError("--sc-fault switches faults in the bundled reference platform; "
-                                    "it cannot be used with --sc-base-url")
+        self.variants: list[str] = config.getoption("sc_variant") or []
+        if (self.faults or self.variants) and self.base_url:
+            raise pytest.UsageError("--sc-fault and --sc-variant switch behaviours of the bundled reference "
+                                    "platform; they cannot be used with --sc-base-url")
         self.report_dir = Path(config.getoption("sc_report_dir"))
         try:
             self.inputs = RunInputs.from_options(config.getoption)
@@ -174,7 +175,7 @@ class ConformancePlugin:
                 from .embedded import embedded_reference
 
                 try:
-                    base_url, token = self._stack.enter_context(embedded_reference(self.faults))
+                    base_url, token = self._stack.enter_context(embedded_reference(self.faults, variants=self.variants))
                 except ConformanceError as exc:
                     raise pytest.UsageError(str(exc)) from None
             try:
@@ -217,6 +218,7 @@ class ConformancePlugin:
             "declared_profiles": self._declared_profiles(),
             "reference_platform": self.base_url is None,
             "faults": list(self.faults),
+            "variants": list(self.variants),
             "transport": self.inputs.transport_record(),
         }
         created = list(self._runner.session.created) if self._runner else []

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .app import create_app
 from .faults import FAULTS, Fault
 from .server import running, serve
+from .variants import VARIANTS, Variant
 from .tokens import mint_token
 
-__all__ = ["FAULTS", "Fault", "create_app", "mint_token", "running", "serve"]
+__all__ = ["FAULTS", "VARIANTS", "Fault", "Variant", "create_app", "mint_token", "running", "serve"]

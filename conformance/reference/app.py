@@ -15,6 +15,7 @@ from .context import Platform, platform_of
 from .declaration import bundled_declarations
 from .domain import DomainValidator, hidden_collections
 from .faults import validate_faults
+from .variants import validate_variants
 from .guarantee import install_guarantee
 from .problems import JsonResponse, install_handlers
 from .lifecycle import add_transition_route
@@ -76,17 +77,20 @@ async def _conformance_endpoint(request: Request) -> Response:
 def create_app(
     *,
     faults: Iterable[str] = (),
+    variants: Iterable[str] = (),
     secret: str,
     db_path: str = ":memory:",
     platform_name: str = "Reference platform",
     declared_profiles: Sequence[tuple[str, str]] | None = None,
 ) -> FastAPI:
-    """Build the reference platform; each name in ``faults`` breaks one requirement on purpose."""
+    """Build the reference platform; each name in ``faults`` breaks one requirement on purpose,
+    each name in ``variants`` makes a choice the standard allows."""
     chosen = validate_faults(faults)
     cat = catalogue()
     platform = Platform(
         store=Store(db_path),
         faults=chosen,
+        variants=validate_variants(variants),
         secret=secret,
         name=platform_name,
         declared_profiles=tuple((str(p), str(v)) for p, v in (

@@ -19,6 +19,7 @@ TENANT_ENTITY = "community"
 class Platform:
     store: Store
     faults: frozenset[str]
+    variants: frozenset[str]
     secret: str
     name: str
     declared_profiles: tuple[tuple[str, str], ...]

@@ -68,6 +68,7 @@ def serve(
     token: str | None = None,
     *,
     db_path: str = ":memory:",
+    variants: Iterable[str] = (),
     on_ready: Callable[[str], None] | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C returns normally). ``token``, when given, must verify with
@@ -80,7 +81,7 @@ def serve(
             verify_token(secret, token)
         except InvalidToken as exc:
             raise UsageError(f"the token does not verify with the given secret: {exc}") from None
-    app = create_app(faults=faults, secret=secret, db_path=db_path)
+    app = create_app(faults=faults, variants=variants, secret=secret, db_path=db_path)
     sock = _bind(host, port)
     server = uvicorn.Server(_config(app))
     if on_ready is not None:

@@ -34,8 +34,8 @@ def is_probe(requirement):
     return any(call.check.split(".")[0] in ("generated", "stateful") for call in requirement.checks)
 
 
-def non_passing(reference, profile, faults=(), *, probes=True):
-    with reference(faults) as (base_url, token):
+def non_passing(reference, profile, faults=(), *, probes=True, variants=()):
+    with reference(faults, variants=variants) as (base_url, token):
         target = Target(base_url, token=token)
         try:
             runner = Runner(RunSession(target, seed=20261125))
