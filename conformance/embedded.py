@@ -51,15 +51,15 @@ def _tenants(platform: Any) -> dict[str, str]:
     return tenants
 
 
-def _credentials(secret: str, tenants: dict[str, str]) -> Credentials:
-    from .reference import mint_token
-
+def _credentials(platform: Any, tenants: dict[str, str], expires_in: int = 3600) -> Credentials:
+    """A token per role, issued the platform's way (JWTs, or opaque strings under that variant)."""
     roles = {
-        name: Role(name, mint_token(secret, scopes=scopes, community=tenants.get(name, "*"), subject=f"sc-{name}"),
+        name: Role(name, platform.issue_token(scopes=scopes, community=tenants.get(name, "*"), subject=f"sc-{name}",
+                                              expires_in=expires_in),
                    frozenset(scopes), tenants.get(name))
         for name, scopes in _ROLE_SCOPES.items()
     }
-    roles["expired"] = Role("expired", mint_token(secret, expires_in=-3600, subject="sc-expired"),
+    roles["expired"] = Role("expired", platform.issue_token(expires_in=-3600, subject="sc-expired"),
                             frozenset(_EVERYTHING))
     return Credentials(roles)
 
@@ -88,8 +88,9 @@ def embedded_reference(faults: Sequence[str] = (), *, variants: Sequence[str] = 
     secret = secrets.token_urlsafe(32)
     kwargs = {} if declared_profiles is None else {"declared_profiles": list(declared_profiles)}
     app = create_app(faults=tuple(faults), variants=tuple(variants), secret=secret, **kwargs)
-    credentials = _credentials(secret, _tenants(app.state.platform))
-    with running(app) as base_url:
+    credentials = _credentials(app.state.platform, _tenants(app.state.platform))
+    with running(app) as origin:
+        base_url = origin + app.state.platform.prefix
         register_issued(base_url, credentials)
         register_attestations(base_url, _attestations())
         try:

@@ -20,7 +20,9 @@ from .guarantee import install_guarantee
 from .problems import JsonResponse, install_handlers
 from .lifecycle import add_transition_route
 from .routes import add_collection_routes
+from .seed import seed_records
 from .store import Store
+from .variant_middleware import PathPrefixMiddleware, RateLimitMiddleware
 from .tracing import RequestIdMiddleware
 
 __all__ = ["PLATFORM_VERSION", "create_app"]
@@ -36,13 +38,13 @@ def _discovery(platform: Platform) -> dict[str, Any]:
     document: dict[str, Any] = {
         "platform": {"name": platform.name, "vendor": VENDOR, "version": PLATFORM_VERSION},
         "standard_version": ".".join(cat.version.split(".")[:2]),
-        "conformance": cat.conformance_path,
+        "conformance": platform.prefix + cat.conformance_path,
         "collections": [
-            {"name": c.name, "href": c.path, "entity": c.entity}
+            {"name": c.name, "href": platform.prefix + c.path, "entity": c.entity}
             for c in cat.collections.values() if c.name != missing and c.name not in hidden_collections(platform.faults)
         ],
-        "capabilities": list(CAPABILITIES),
-        "max_page_size": cat.page["max_limit"],
+        "capabilities": [c for c in CAPABILITIES if not (c == "delete" and "no-delete" in platform.variants)],
+        "max_page_size": platform.page["max_limit"],
         "auth": {"type": "oauth2-bearer"},
     }
     if "discovery-invalid" in platform.faults:
@@ -86,17 +88,20 @@ def create_app(
     """Build the reference platform; each name in ``faults`` breaks one requirement on purpose,
     each name in ``variants`` makes a choice the standard allows."""
     chosen = validate_faults(faults)
+    allowed = validate_variants(variants)
     cat = catalogue()
+    # drop-unknown-members validates as the accept-unknown-field fault does (a SHOULD, never a SHALL)
+    weakened = chosen | {"accept-unknown-field"} if "drop-unknown-members" in allowed else chosen
     platform = Platform(
         store=Store(db_path),
         faults=chosen,
-        variants=validate_variants(variants),
+        variants=allowed,
         secret=secret,
         name=platform_name,
         declared_profiles=tuple((str(p), str(v)) for p, v in (
             bundled_declarations() if declared_profiles is None else declared_profiles)),
         catalogue=cat,
-        validator=DomainValidator(schema_store(), chosen),
+        validator=DomainValidator(schema_store(), weakened),
     )
     app = FastAPI(title=platform_name, version=PLATFORM_VERSION, docs_url=None, redoc_url=None,
                   openapi_url=None, redirect_slashes=False)
@@ -109,4 +114,10 @@ def create_app(
         add_collection_routes(app, collection)
         add_transition_route(app, collection)
     install_guarantee(app, platform)
+    if platform.prefix:
+        app.add_middleware(PathPrefixMiddleware, prefix=platform.prefix)
+    if "rate-limit" in allowed:
+        app.add_middleware(RateLimitMiddleware)
+    if "pre-existing-data" in allowed:
+        seed_records(platform)
     return app

@@ -49,7 +49,7 @@ def authenticate(request: Request) -> Access:
             raise ProblemError(401, "unauthenticated", "send a bearer token in the Authorization header",
                                headers={"WWW-Authenticate": REALM})
         try:
-            claims = verify_token(platform.secret, token.strip(),
+            claims = verify_token(platform.secret, token.strip(), book=platform.token_book,
                                   check_expiry="accepts-expired-token" not in platform.faults)
         except InvalidToken as exc:
             raise ProblemError(401, "unauthenticated", f"the bearer token is not valid: {exc}",

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import copy
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..catalogue import Collection
+from ..catalogue import Collection, catalogue
 from ..schemas import schema_store
 from .store import Record
 
@@ -65,15 +66,31 @@ def scrub_personal(collection: Collection, candidate: Any, errors: list[dict[str
     return scrubbed
 
 
+_FRACTION = re.compile(r"\.[0-9]+(?=Z$)")
+
+
+def _to_whole_seconds(collection: Collection, entity: dict[str, Any]) -> None:
+    """The second-precision variant: server-set times without their fraction of a second."""
+    history = catalogue().lifecycles[collection.lifecycle].history_field if collection.lifecycle else None
+    for change in entity.get(history, []) if history and isinstance(entity.get(history), list) else []:
+        if isinstance(change, dict) and isinstance(change.get("at"), str):
+            change["at"] = _FRACTION.sub("", change["at"])
+    for member in ("created_at", "updated_at"):
+        if isinstance(entity.get(member), str):
+            entity[member] = _FRACTION.sub("", entity[member])
+
+
 def _naive_local(instant: str) -> str:
     moment = datetime.fromisoformat(instant.replace("Z", "+00:00"))
     return moment.astimezone(_CHINA).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def present(collection: Collection, record: Record, *, pii: bool, faults: frozenset[str],
-            single: bool = False, sensitive: bool = True) -> dict[str, Any]:
+            single: bool = False, sensitive: bool = True, whole_seconds: bool = False) -> dict[str, Any]:
     """The entity as a response shows it; ``single`` is a GET of that one entity."""
     entity = copy.deepcopy(record.entity())
+    if whole_seconds:
+        _to_whole_seconds(collection, entity)
     if not pii:
         masks = _FOUR_FOUR if "pii-mask-4-4" in faults else _MASKS
         for pointer in collection.pii_fields:

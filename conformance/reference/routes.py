@@ -42,7 +42,7 @@ def _visible(platform: Platform, access: Access, collection: Collection, item_id
 def _respond(platform: Platform, collection: Collection, record: Record, access: Access, status: int = 200,
              headers: dict[str, str] | None = None, *, single: bool = False) -> Response:
     entity = present(collection, record, pii=access.sees_pii, faults=platform.faults, single=single,
-                     sensitive=access.sees_sensitive)
+                     sensitive=access.sees_sensitive, whole_seconds="second-precision" in platform.variants)
     return JsonResponse(entity, status_code=status, headers=headers)
 
 
@@ -88,28 +88,41 @@ def _new_id(platform: Platform, collection: Collection, body: dict[str, Any]) ->
             while platform.store.get(collection.name, candidate) is not None:
                 candidate = f"{number}-{next(taken)}"
             return candidate
+    if "numeric-string-ids" in platform.variants:
+        return platform.next_number()
     return f"{collection.entity[:3]}-{uuid.uuid4().hex}"
+
+
+def _location(platform: Platform, collection: Collection, record_id: str) -> str:
+    """Where a created record lives: a path-absolute reference, or (relative-location) one relative to
+    the collection URL the POST went to."""
+    if "relative-location" in platform.variants:
+        return f"{collection.path.rsplit('/', 1)[-1]}/{record_id}"
+    return f"{platform.prefix}{collection.path}/{record_id}"
 
 
 def _list(collection: Collection) -> Endpoint:
     async def list_items(request: Request) -> Response:
         platform, access = platform_of(request), authorise(request, collection, "read")
-        page = platform.catalogue.page
+        page = platform.page
         query = parse_page_query(request.query_params, page, platform.faults)
         query = adjust_query(platform, collection, query, request.query_params)
         size = page["max_limit"] if "page-ignores-limit" in platform.faults else query.limit
         # Repeating the previous page's last item needs room for one new item, or the walk never ends.
         overlap = "page-cursor-overlap" in platform.faults and query.after is not None and size > 1
         since = None if "sync-ignores-filter" in platform.faults else query.since
+        # newest-first orders plain listings only: the sync and the event feed have a required order.
+        newest_first = "newest-first" in platform.variants and since is None and collection.name != "events"
         records = platform.store.page(collection.name, limit=size + 1, after=query.after, include_after=overlap,
-                                      since=since,
+                                      since=since, newest_first=newest_first,
                                       community=None if "tenant-list-leak" in platform.faults else access.community)
         if not records and "empty-page-404" in platform.faults:
             raise ProblemError(404, "not-found", f"no records in {collection.name}")
         more, records = len(records) > size, records[:size]
         body: dict[str, Any] = {
             "items": [present(collection, r, pii=access.sees_pii, faults=platform.faults,
-                              sensitive=access.sees_sensitive) for r in records],
+                              sensitive=access.sees_sensitive, whole_seconds="second-precision" in platform.variants)
+                      for r in records],
             "next_cursor": encode_cursor(records[-1], query.limit) if more else None,
             "limit": query.limit,
         }
@@ -134,7 +147,7 @@ def _create(collection: Collection) -> Endpoint:
         except Conflict:
             raise ProblemError(409, "conflict", f"{collection.name} already holds {new_id!r}") from None
         publish(platform, collection, record, "created")
-        headers = {} if "create-no-location" in platform.faults else {"Location": f"{collection.path}/{record.id}"}
+        headers = {} if "create-no-location" in platform.faults else {"Location": _location(platform, collection, record.id)}
         return _respond(platform, collection, record, access, 201, headers)
 
     return create_item
@@ -209,5 +222,5 @@ def add_collection_routes(app: FastAPI, collection: Collection) -> None:
     app.add_api_route(item_path, _read(collection), methods=["GET"], include_in_schema=False)
     if collection.writable:
         app.add_api_route(item_path, _patch(collection), methods=["PATCH"], include_in_schema=False)
-    if collection.deletable:
+    if collection.deletable and "no-delete" not in app.state.platform.variants:
         app.add_api_route(item_path, _delete(collection), methods=["DELETE"], include_in_schema=False)

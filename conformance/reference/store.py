@@ -131,12 +131,14 @@ class Store:
         include_after: bool = False,
         since: str | None = None,
         community: str | None = None,
+        newest_first: bool = False,
     ) -> list[Record]:
-        """Up to ``limit`` records in (updated_at, seq) order, after a position and from an instant."""
+        """Up to ``limit`` records in (updated_at, seq) order (or its reverse), after a position and from an instant."""
         where, args = ["collection = ?"], [collection]
+        later = "<" if newest_first else ">"
         if after is not None:
-            op = ">=" if include_after else ">"
-            where.append(f"(updated_at > ? OR (updated_at = ? AND seq {op} ?))")
+            op = later + "=" if include_after else later
+            where.append(f"(updated_at {later} ? OR (updated_at = ? AND seq {op} ?))")
             args += [after[0], after[0], after[1]]
         if since is not None:
             where.append("updated_at >= ?")
@@ -144,7 +146,8 @@ class Store:
         if community is not None:
             where.append("community = ?")
             args.append(community)
-        sql = f"SELECT {_COLUMNS} FROM entities WHERE {' AND '.join(where)} ORDER BY updated_at, seq LIMIT ?"
+        order = "updated_at DESC, seq DESC" if newest_first else "updated_at, seq"
+        sql = f"SELECT {_COLUMNS} FROM entities WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
         with self._lock:
             rows = self._db.execute(sql, (*args, limit)).fetchall()
         return [_record(row) for row in rows]

@@ -1,7 +1,9 @@
-"""Bearer tokens of the reference platform: HS256 JWTs carrying scopes and a community."""
+"""Bearer tokens of the reference platform: HS256 JWTs carrying scopes and a community, or (the
+opaque-tokens variant) random strings whose claims the platform keeps in a book."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -24,8 +26,10 @@ def mint_token(
     community: str = "*",
     expires_in: int = 3600,
     subject: str = "conformance-suite",
+    book: dict[str, dict[str, Any]] | None = None,
 ) -> str:
-    """Return a signed token; a negative ``expires_in`` gives an expired one."""
+    """Return a signed token; a negative ``expires_in`` gives an expired one. With a ``book`` the
+    token is a random opaque string and its claims are written into the book instead."""
     now = int(time.time())
     claims = {
         "sub": subject,
@@ -34,11 +38,23 @@ def mint_token(
         "iat": now,
         "exp": now + expires_in,
     }
+    if book is not None:
+        token = "op_" + secrets.token_urlsafe(24)
+        book[token] = claims
+        return token
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def verify_token(secret: str, token: str, *, check_expiry: bool = True) -> dict[str, Any]:
+def verify_token(secret: str, token: str, *, check_expiry: bool = True,
+                 book: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Return the token's claims, raising :class:`InvalidToken` when it cannot be trusted."""
+    if book is not None:
+        claims = book.get(token)
+        if claims is None:
+            raise InvalidToken("not a token this platform issued")
+        if check_expiry and claims["exp"] <= time.time():
+            raise InvalidToken("the token has expired")
+        return dict(claims)
     try:
         claims = jwt.decode(
             token, secret, algorithms=["HS256"],

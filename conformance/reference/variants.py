@@ -25,6 +25,28 @@ class Variant:
 
 # (name, what the platform then does, the statement that allows it)
 _TABLE: tuple[tuple[str, str, str], ...] = (
+    ("max-page-50", "declares max_page_size 50 (limit above it is a 400) and pages of 10 without limit",
+     "S1: max_page_size is the platform's choice; the size of a page without limit too"),
+    ("no-delete", "does not declare the delete capability; DELETE answers 405 (problem, with Allow)",
+     "S2: DELETE is optional (CORE-CRUD-007 is a MAY under capability delete)"),
+    ("drop-unknown-members", "drops unknown members of a create or patch instead of answering 422",
+     "S3: rejecting unknown members is a SHOULD (CORE-VAL-009)"),
+    ("path-prefix", "serves everything under /api; discovery hrefs and Location carry the prefix",
+     "S4: the base URL may carry a path; hrefs are URI references resolved against discovery's URL"),
+    ("rate-limit", "answers 429 with Retry-After: 1 to every 40th request, and 503 with an HTTP-date once "
+     "(six times per start at most)", "S5: a platform MAY answer any request with 429 or 503 and Retry-After"),
+    ("second-precision", "server-set times (created_at, updated_at, status_history[].at) in whole seconds",
+     "S9: the precision of server-set times is the platform's choice"),
+    ("newest-first", "plain listings newest first (the updated_since sync and the event feed stay ascending)",
+     "S8: plain listing order is the platform's choice"),
+    ("opaque-tokens", "bearer tokens are random strings looked up by the platform, not JWTs",
+     "S11: tokens are opaque to clients"),
+    ("relative-location", "Location of a created record is a relative reference (communities/{id})",
+     "S4: Location is a URI reference resolved against the request URL"),
+    ("numeric-string-ids", "ids are digit strings such as \"10001\"",
+     "S11: ids are JSON strings of the platform's choice"),
+    ("pre-existing-data", "starts with records in every collection, other tenants' records among them",
+     "S11: a platform may hold records before the run"),
 )
 
 VARIANTS: dict[str, Variant] = {name: Variant(name, text, allowed) for name, text, allowed in _TABLE}
