@@ -36,6 +36,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("seed", "seed for every generated value, recorded in the report (default: random)", type=int,
            env="SC_SEED", metavar="N"),
     Option("timeout", "seconds to wait for each response", default=10.0, type=float, metavar="SECONDS"),
+    Option("retry-budget", "seconds the run may spend waiting when the platform answers 429/503 with "
+           "Retry-After (each request is retried at most 3 times); past it the requirement is inconclusive",
+           default=60.0, type=float, metavar="SECONDS"),
     Option("fault", "reference-platform fault to switch on when no --base-url is given (repeatable; "
            "for demonstrating that the suite catches it)", multiple=True, metavar="NAME"),
     Option("variant", "reference-platform variant to switch on when no --base-url is given (repeatable): "

@@ -89,6 +89,26 @@ class RunSession:
         declared = self.discovery().get("capabilities", [])
         return {c for c in declared if isinstance(c, str)} if isinstance(declared, list) else set()
 
+    def declares(self, capability: str) -> bool:
+        """Whether discovery declares ``capability``; False when discovery is unusable (its checks say so)."""
+        try:
+            return capability in self.capabilities()
+        except Halt:
+            return False
+
+    def max_page_size(self) -> int:
+        """The declared ``max_page_size`` (S1), else the catalogue's maximum when discovery does not say."""
+        try:
+            declared = self.discovery().get("max_page_size")
+        except Halt:
+            declared = None
+        maximum = int(self.catalogue.page["max_limit"])
+        return declared if type(declared) is int and declared >= 1 else maximum
+
+    def resolve_href(self, href: str) -> str:
+        """A discovery href as a URL: a URI reference resolved against the discovery document's URL (S4)."""
+        return self.target.resolve(href, self.target.url(self.catalogue.discovery_path))
+
     # -- parents for references, created once
     def parent_id(self, collection: str, ctx: CheckContext) -> str:
         if collection not in self._parents:
@@ -155,6 +175,18 @@ class CheckContext:
     def delete(self, path: str, **kwargs: Any) -> Exchange:
         return self.request("DELETE", path, **kwargs)
 
+    def resolve(self, reference: str, exchange: Exchange) -> str:
+        """A URI reference from a response (``Location``) resolved against that request's URL (S4)."""
+        return self.target.resolve(reference, exchange.url)
+
+    def page_size(self, wanted: int) -> int:
+        """The page size to ask for: ``wanted``, or the platform's declared maximum if that is smaller (S1)."""
+        return min(wanted, self.session.max_page_size())
+
+    def offers_delete(self) -> bool:
+        """DELETE is optional (S2): a check uses it only when the platform declares the capability."""
+        return self.session.declares("delete")
+
     # -- the standard
     def collection(self, name: str) -> Collection:
         return self.catalogue.collection(name)
@@ -202,6 +234,9 @@ class CheckContext:
         if not isinstance(created, dict) or created.get("id") is None:
             return None
         path = self.item_path(collection, str(created["id"]))
+        if not self.offers_delete():
+            self.session.created.append(path)
+            return f"it was stored as {created['id']!r} (the platform offers no DELETE to remove it)"
         removal = self.delete(path)
         if removal.status in (200, 204):
             return f"it was stored as {created['id']!r} (the suite deleted it again)"
@@ -212,6 +247,7 @@ class CheckContext:
              max_pages: int = 1000) -> Iterator[tuple[Exchange, dict[str, Any]]]:
         """Follow ``next_cursor`` page by page; a page that is not an envelope halts with a failure."""
         page_cfg = self.catalogue.page
+        limit = self.page_size(limit)
         query: dict[str, Any] = {page_cfg["limit_param"]: limit, **(params or {})}
         for _ in range(max_pages):
             exchange = self.get(self.collection(collection).path, params=query)

@@ -180,6 +180,7 @@ class ConformancePlugin:
                     raise pytest.UsageError(str(exc)) from None
             try:
                 target = Target(base_url, token=token, timeout=self.config.getoption("sc_timeout"),
+                                retry_budget=self.config.getoption("sc_retry_budget"),
                                 run_id=f"sc-{self.seed}", **self.inputs.target_kwargs())
             except ValueError as exc:
                 raise pytest.UsageError(str(exc)) from None
@@ -221,6 +222,8 @@ class ConformancePlugin:
             "variants": list(self.variants),
             "transport": self.inputs.transport_record(),
         }
+        if self._runner is not None:  # waits on 429/503 Retry-After (S5); under xdist, of this process only
+            target["rate_limits"] = self._runner.session.target.rate_limits.to_json()
         created = list(self._runner.session.created) if self._runner else []
         self._stack.close()
         finished = _now()

@@ -8,6 +8,7 @@ which the runner turns into an ``inconclusive`` verdict.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import json
 import shlex
@@ -23,15 +24,48 @@ import httpx
 from . import __version__
 from .transport import BoundedDecoder, WallClockTransport
 
-__all__ = ["Exchange", "Target", "TargetError"]
+__all__ = ["Exchange", "RateLimits", "Target", "TargetError", "retry_after"]
 
 REDACTED = "***REDACTED***"
+RETRY_STATUSES = (429, 503)  # S5: answered with Retry-After, the request is sent again after the wait
+MAX_RETRIES = 3  # per request
+DEFAULT_RETRY_BUDGET = 60.0  # seconds of waiting per run
 _EVIDENCE_BODY_LIMIT = 4096
 _SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 
 
 class TargetError(Exception):
     """The target could not be asked or did not answer usably (timeout, reset, oversize, foreign host)."""
+
+
+def retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait for a ``Retry-After`` header (delta-seconds or an HTTP-date), or None if unusable."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return float(text)
+    try:
+        moment = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None or moment.tzinfo is None:
+        return None
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+@dataclass
+class RateLimits:
+    """How often the platform asked the suite to wait (429/503 with Retry-After), for the report."""
+
+    budget: float = DEFAULT_RETRY_BUDGET
+    waits: int = 0
+    waited_seconds: float = 0.0
+    gave_up: int = 0  # requests past the budget (their requirements are inconclusive)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"waits": self.waits, "waited_seconds": round(self.waited_seconds, 2), "gave_up": self.gave_up,
+                "budget_seconds": self.budget}
 
 
 @dataclass
@@ -132,8 +166,11 @@ class Target:
         verify: bool | str = True,
         deadline: float | None = None,
         secrets: list[str] | None = None,
+        retry_budget: float = DEFAULT_RETRY_BUDGET,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """``timeout`` bounds each request's whole wall clock; ``deadline`` (monotonic) bounds the run.
+        """``timeout`` bounds each request's whole wall clock; ``deadline`` (monotonic) bounds the run;
+        ``retry_budget`` bounds the seconds spent waiting on ``Retry-After`` over the whole run.
 
         ``verify`` is True (system CAs), a CA bundle path, or False (insecure: recorded by the caller).
         """
@@ -149,6 +186,8 @@ class Target:
         self.deadline = deadline
         self.verify = verify
         self.secrets: list[str] = [s for s in [token, *(secrets or [])] if s]
+        self.rate_limits = RateLimits(budget=retry_budget)
+        self._sleep = sleep
         limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
         self._clamp = WallClockTransport(verify=verify, limits=limits) if transport is None else None
         self._client = httpx.Client(
@@ -188,17 +227,24 @@ class Target:
         return text
 
     def url(self, path: str) -> str:
-        """Resolve a path (or an absolute URL on the same origin) against the base URL."""
+        """A suite path (``/communities``: relative to the base URL, S4) or an absolute URL on the same origin."""
         if "://" in path:
             url = path
         else:
             url = self.base_url + (path if path.startswith("/") else "/" + path)
-        joined = urljoin(self.base_url + "/", url)
-        parts = urlsplit(joined)
+        return self._same_origin(urljoin(self.base_url + "/", url))
+
+    def resolve(self, reference: str, against: str) -> str:
+        """A URI reference the platform gave (a discovery href, a Location) resolved against the URL of
+        the document or request it came with (RFC 3986 section 5)."""
+        return self._same_origin(urljoin(against, reference))
+
+    def _same_origin(self, url: str) -> str:
+        parts = urlsplit(url)
         if f"{parts.scheme}://{parts.netloc}" != self.origin:
             raise TargetError(f"refusing to send a request to {parts.scheme}://{parts.netloc}: "
                               f"only the target's origin {self.origin} is probed")
-        return joined
+        return url
 
     def request(
         self,
@@ -211,7 +257,50 @@ class Target:
         params: Mapping[str, Any] | None = None,
         token: str | None | bool = True,
     ) -> Exchange:
-        """Send one request. ``token=True`` uses the run's token, ``False``/``None`` sends none."""
+        """Send one request. ``token=True`` uses the run's token, ``False``/``None`` sends none.
+
+        A 429 or 503 with ``Retry-After`` is waited out and sent again (S5), at most :data:`MAX_RETRIES`
+        times and within the run's retry budget; past either it is a :class:`TargetError` (inconclusive).
+        """
+        for attempt in range(MAX_RETRIES + 1):
+            exchange = self._request_once(method, path, json_body=json_body, content=content, headers=headers,
+                                          params=params, token=token)
+            wait = retry_after(exchange.headers.get("retry-after")) if exchange.status in RETRY_STATUSES else None
+            if wait is None:
+                return exchange
+            self._wait(exchange, wait, attempt)
+        raise AssertionError("unreachable: the last attempt either returns or raises")
+
+    def _wait(self, exchange: Exchange, seconds: float, attempt: int) -> None:
+        """Wait as the platform asked, or give up when a bound would be crossed."""
+        limits = self.rate_limits
+        where = f"{exchange.method} {self.redact(urlsplit(exchange.url).path)}"
+        reason = None
+        if attempt >= MAX_RETRIES:
+            reason = f"still {exchange.status} after {MAX_RETRIES} waits"
+        elif limits.waited_seconds + seconds > limits.budget:
+            reason = (f"waiting {seconds:g} s more would pass the run's retry budget of {limits.budget:g} s "
+                      "(--retry-budget)")
+        elif self.deadline is not None and time.monotonic() + seconds >= self.deadline:
+            reason = "waiting would pass the run's deadline"
+        if reason:
+            limits.gave_up += 1
+            raise TargetError(f"{where}: the platform answered {exchange.status} with Retry-After; {reason}")
+        limits.waits += 1
+        limits.waited_seconds += seconds
+        self._sleep(seconds)
+
+    def _request_once(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Any,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+        params: Mapping[str, Any] | None,
+        token: str | None | bool,
+    ) -> Exchange:
         url = self.url(path)
         send_headers = dict(headers or {})
         body = content

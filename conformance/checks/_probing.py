@@ -88,7 +88,7 @@ def counterexample_finding(ctx: CheckContext, what: str, found: Counterexample) 
 
 def cleanup(ctx: CheckContext, collection: str, ids: list[str]) -> None:
     """Delete what the probe created where the interface allows it; the rest is reported as created."""
-    deletable = ctx.collection(collection).deletable
+    deletable = ctx.collection(collection).deletable and ctx.offers_delete()
     for record_id in ids:
         path = ctx.item_path(collection, record_id)
         if deletable and ctx.delete(path).status in (200, 204):

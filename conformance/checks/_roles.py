@@ -50,7 +50,7 @@ def listed_items(ctx: CheckContext, collection: str, role_name: str, *, max_page
                  ) -> Iterator[dict[str, Any]]:
     """Every item of a listing as seen by a role, following cursors (bounded)."""
     page_cfg = ctx.catalogue.page
-    params: dict[str, Any] = {page_cfg["limit_param"]: page_cfg["max_limit"]}
+    params: dict[str, Any] = {page_cfg["limit_param"]: ctx.page_size(page_cfg["max_limit"])}
     for _ in range(max_pages):
         exchange = as_role(ctx, role_name, "GET", ctx.collection(collection).path, params=params)
         require_status(exchange, 200, why=f"the role {role_name!r} may list {collection}", precondition=True)

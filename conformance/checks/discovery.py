@@ -47,7 +47,7 @@ def discovery_collections(ctx: CheckContext, *, collections: list[str]) -> Itera
         if not isinstance(href, str):
             yield fail(f"collection {name!r} has no href")
             continue
-        exchange = ctx.get(href, params={"limit": 1})
+        exchange = ctx.get(ctx.session.resolve_href(href), params={"limit": 1})
         if exchange.status != 200:
             yield fail(f"the href {href!r} of collection {name!r} answered {exchange.status}",
                        expected=200, found=exchange.status)

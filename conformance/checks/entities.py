@@ -62,7 +62,7 @@ def entity_create(ctx: CheckContext, *, collection: str, fixture: str) -> Iterat
     if not location:
         yield fail("201 Created without a Location header", location="Location")
         return
-    read = ctx.get(location)
+    read = ctx.get(ctx.resolve(location, exchange))
     if read.status != 200:
         yield fail(f"the Location {location!r} answered {read.status}", expected=200, found=read.status)
     elif isinstance(entity, dict) and require_json(read).get("id") != entity.get("id"):
@@ -98,7 +98,7 @@ def entity_schema(ctx: CheckContext, *, collection: str, fixtures: list[str]) ->
         read = ctx.get(ctx.item_path(collection, record_id))
         require_status(read, 200)
         yield from schema_findings(ctx, coll.schema, require_json(read), what=f"{coll.entity} {record_id}")
-    listing = ctx.get(coll.path, params={"limit": 100})
+    listing = ctx.get(coll.path, params={"limit": ctx.page_size(100)})
     require_status(listing, 200)
     page = require_json(listing)
     for index, item in enumerate(page.get("items", []) if isinstance(page, dict) else []):

@@ -51,7 +51,7 @@ def resume(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Find
         raise inconclusive("precondition failed: the feed holds no event with an id after a creation")
     last = seen[-1]["id"]
     _, entity = ctx.create(collection, ctx.fixture(fixture), purpose=f"a second {collection} record")
-    exchange = ctx.get(ctx.collection(FEED).path, params={AFTER: last, "limit": 100})
+    exchange = ctx.get(ctx.collection(FEED).path, params={AFTER: last, "limit": ctx.page_size(100)})
     require_status(exchange, 200, why=f"{AFTER}= names an event the feed returned")
     page = require_json(exchange)
     items = [e for e in page.get("items", []) if isinstance(e, dict)] if isinstance(page, dict) else []

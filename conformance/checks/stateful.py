@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, rule, run_state_machine_as_test
+from hypothesis.stateful import (Bundle, RuleBasedStateMachine, consumes, precondition, rule,
+                                 run_state_machine_as_test)
 
 from ..generation import PropertyFailed
 from ..results import Finding, fail
@@ -56,6 +57,7 @@ class _Budget:
 def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evidence
              ) -> type[RuleBasedStateMachine]:
     strategies = {name: prepared_payloads(ctx, name, "stateful") for name in names}
+    deletes = ctx.offers_delete()  # DELETE is a step only where the platform declares it (S2)
 
     class Sequences(RuleBasedStateMachine):
         records = Bundle("records")
@@ -142,6 +144,7 @@ def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evi
                 self.broken(f"{key[0]} {self.ids[key]} after {len(self.log)} steps: {difference.message}",
                             expected=difference.expected, found=difference.found, location=difference.location)
 
+        @precondition(lambda self: deletes)
         @rule(key=consumes(records))
         def delete(self, key: Key) -> None:
             if not self.online() or key not in self.ids:
@@ -179,7 +182,8 @@ def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evi
 
 @check("stateful.sequences")
 def sequences(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]:
-    """Random sequences of create, update, read, list and delete keep listings, reads and deletes consistent."""
+    """Random sequences of create, update, read, list and (when declared) delete keep listings, reads and deletes
+    consistent."""
     names = [n for n in collections if ctx.collection(n).writable and ctx.collection(n).deletable]
     evidence, budget = Evidence(ctx), _Budget()
     machine = fixed_seed(seed_for(ctx, *names))(_machine(ctx, names, budget, evidence))

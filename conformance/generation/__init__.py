@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from ..schemas import SchemaStore
 from ._formats import FORMATS, REFS
-from ._mutations import KINDS, Site, mutate, sites
+from ._mutations import KIND_KEYWORDS, KINDS, Site, kinds_of_error, mutate, sites
 from ._probe import Counterexample, PropertyFailed, probe
 from ._strategies import from_tree
 from ._tree import resolved_tree
@@ -22,9 +22,11 @@ __all__ = [
     "Counterexample",
     "FORMATS",
     "KINDS",
+    "KIND_KEYWORDS",
     "PropertyFailed",
     "REFS",
     "Site",
+    "kinds_of_error",
     "mutate",
     "mutation_sites",
     "payloads",

@@ -13,15 +13,28 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KINDS", "Site", "mutate", "sites"]
+__all__ = ["KINDS", "KIND_KEYWORDS", "Site", "kinds_of_error", "mutate", "sites"]
 
 KINDS = ("wrong-type", "missing-required", "out-of-range", "bad-check-character", "bad-enum",
          "extra-field", "over-long", "malformed-time")
+# The JSON Schema keyword (and format) each kind violates: how a requirement's invalid fixture, checked
+# against the schema, tells which kind of rule that requirement states (the lint's data).
+KIND_KEYWORDS: dict[str, tuple[str, ...]] = {
+    "wrong-type": ("type",), "missing-required": ("required",), "out-of-range": ("minimum", "maximum"),
+    "bad-check-character": ("format:gb11643", "format:gb32100"), "bad-enum": ("enum",),
+    "extra-field": ("additionalProperties",), "over-long": ("maxLength",), "malformed-time": ("format:date-time",),
+}
 _WRONG_TYPE = {"string": 12345, "integer": "12", "number": "1.5", "boolean": "true", "array": {"0": 1},
                "object": ["not", "an", "object"]}
 _MALFORMED_TIMES = ("2026-11-25T10:00:00", "2026-11-25 10:00:00+08:00", "2026-11-25T25:00:00Z",
                     "2026-02-30T10:00:00+08:00", "2026-11-25T10:00:00+8:00", "20261125T100000Z")
 _EXTRA_MEMBER = "x_unknown_member"
+
+
+def kinds_of_error(keyword: str, format_name: str | None = None) -> set[str]:
+    """The mutation kinds a validation error of ``keyword`` (with the schema's ``format``) belongs to."""
+    names = {keyword, f"format:{format_name}"} if keyword == "format" or format_name else {keyword}
+    return {kind for kind, keywords in KIND_KEYWORDS.items() if names & set(keywords)}
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from urllib.parse import urljoin
 from datetime import datetime, timezone
 from typing import Any
 
@@ -99,7 +100,8 @@ def _record(scope: Scope, status: int, location: str | None) -> None:
     body = {
         "actor": _actor(platform, connection),
         "action": _ACTIONS[scope["method"]],
-        "resource": location if status == 201 and location else path,
+        # A relative Location (the relative-location variant) is resolved against the request path.
+        "resource": urljoin(path, location) if status == 201 and location else path,
         "collection": collection.name,
         "time": format_instant(datetime.now(timezone.utc)),
         "outcome": _outcome(status),

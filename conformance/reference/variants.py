@@ -28,7 +28,7 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("max-page-50", "declares max_page_size 50 (limit above it is a 400) and pages of 10 without limit",
      "S1: max_page_size is the platform's choice; the size of a page without limit too"),
     ("no-delete", "does not declare the delete capability; DELETE answers 405 (problem, with Allow)",
-     "S2: DELETE is optional (CORE-CRUD-007 is a MAY under capability delete)"),
+     "S2: DELETE is optional, offered exactly when the delete capability is declared"),
     ("drop-unknown-members", "drops unknown members of a create or patch instead of answering 422",
      "S3: rejecting unknown members is a SHOULD (CORE-VAL-009)"),
     ("path-prefix", "serves everything under /api; discovery hrefs and Location carry the prefix",
