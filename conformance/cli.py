@@ -53,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
                        help="make one choice the standard allows (repeatable); see --list-variants")
     serve.add_argument("--list-variants", action="store_true",
                        help="print each tolerated variant and the statement that allows it")
+    serve.add_argument("--credentials-out", default="reference-credentials.yaml", metavar="FILE",
+                       help="where to write a token per role (the --credentials format; default: %(default)s)")
+    serve.add_argument("--attestations-out", default="reference-attestations.yaml", metavar="FILE",
+                       help="where to write the attestations of the platform's documents (default: %(default)s)")
 
     _report_parser(commands)
     _profiles_parser(commands)
@@ -221,20 +225,42 @@ def serve_reference(args: argparse.Namespace) -> int:
     validate_variants(args.variant)
     import secrets
 
-    from .reference import mint_token
+    import yaml
+
+    from .embedded import _attestations, _credentials, _tenants
     from .reference.server import serve
 
     secret = secrets.token_urlsafe(32)
-    token = mint_token(secret, expires_in=7 * 24 * 3600)
+    issued: dict[str, str] = {}
+    credentials_out, attestations_out = Path(args.credentials_out).resolve(), Path(args.attestations_out).resolve()
+
+    def provision(platform: Any) -> None:
+        """Two tenant communities and a token per role, written as a credentials file (never printed
+        but the admin's), and the attestations of the platform's documents: what a vendor hands over."""
+        credentials = _credentials(platform, _tenants(platform), expires_in=7 * 24 * 3600)
+        roles = {name: {"token": role.token, "scopes": sorted(role.scopes),
+                        **({"community": role.community} if role.community else {})}
+                 for name, role in credentials.roles.items()}
+        credentials_out.write_text(yaml.safe_dump({"default": credentials.default, "roles": roles}), encoding="utf-8")
+        credentials_out.chmod(0o600)
+        attestations = [{"requirement": a.requirement, "attested_by": a.attested_by, "statement": a.statement,
+                         "document": {"reference": a.reference, "sha256": a.sha256}}
+                        for a in _attestations().values()]
+        attestations_out.write_text(yaml.safe_dump({"attestations": attestations}, allow_unicode=True),
+                                    encoding="utf-8")
+        issued["token"] = credentials.token or ""
 
     def ready(base_url: str) -> None:
         faults = f" with faults: {', '.join(args.fault)}" if args.fault else ""
         variants = f" with variants: {', '.join(args.variant)}" if args.variant else ""
         print(f"reference platform on {base_url}{faults}{variants}", flush=True)
-        print(f"export SC_TOKEN={token}", flush=True)
+        print(f"export SC_TOKEN={issued['token']}", flush=True)
+        print(f"export SC_CREDENTIALS={credentials_out}", flush=True)
+        print(f"export SC_ATTESTATIONS={attestations_out}", flush=True)
+        print(f"sc-conformance run --base-url {base_url}", flush=True)
 
-    serve(args.host, args.port, faults=args.fault, variants=args.variant, secret=secret, token=token,
-          on_ready=ready)
+    serve(args.host, args.port, faults=args.fault, variants=args.variant, secret=secret, on_ready=ready,
+          prepare=provision)
     return 0
 
 

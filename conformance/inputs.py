@@ -31,7 +31,7 @@ class RunInputs:
     def from_options(cls, get: Any) -> RunInputs:
         """Read the options through ``get(dest)``; raises :class:`UsageError` for a bad file or value."""
         credentials_file = resolve_env("credentials", get("sc_credentials"))
-        attestations_file = get("sc_attestations")
+        attestations_file = resolve_env("attestations", get("sc_attestations"))
         seconds = get("sc_deadline")
         if seconds is not None and seconds <= 0:
             raise UsageError(f"--deadline must be a positive number of seconds, found {seconds:g}")

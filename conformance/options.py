@@ -49,7 +49,7 @@ OPTIONS: tuple[Option, ...] = (
     Option("credentials", "YAML/JSON file of named roles (token, scopes, community) for the guarantee profile; "
            "tokens are never written to any report", env="SC_CREDENTIALS", metavar="FILE"),
     Option("attestations", "YAML/JSON file attesting the manual (institutional) requirements: who, what, "
-           "document reference and sha256", metavar="FILE"),
+           "document reference and sha256", env="SC_ATTESTATIONS", metavar="FILE"),
     Option("deadline", "seconds the whole run may take; requirements not finished by then are inconclusive",
            type=float, metavar="SECONDS"),
     Option("ca-bundle", "CA bundle (PEM) to verify an HTTPS target against instead of the system store",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 
-__all__ = ["LEVEL_WEIGHTS", "ProfileVerdict", "Verdict", "profile_verdict", "requirement_verdict"]
+__all__ = ["LEVEL_WEIGHTS", "ProfileVerdict", "Verdict", "is_binding", "profile_verdict", "requirement_verdict"]
 
 
 class Verdict(str, enum.Enum):
@@ -50,6 +50,18 @@ def requirement_verdict(check_verdicts: Iterable[Verdict]) -> Verdict:
     if not verdicts:
         return Verdict.INCONCLUSIVE
     return max(verdicts, key=lambda v: v.severity)
+
+
+def is_binding(level: str, capability: str | None, verdict: Verdict) -> bool:
+    """Whether a requirement counts for the profile verdict (S13): every SHALL, and a MAY under a
+    capability the platform declares, as a declared OGC conformance class binds its requirements.
+
+    An undeclared capability makes the requirement not-applicable (the runner's capability gate), so a
+    MAY with a capability and any other verdict is one whose capability the platform declared.
+    """
+    if level == "SHALL":
+        return True
+    return level == "MAY" and bool(capability) and verdict is not Verdict.NOT_APPLICABLE
 
 
 def profile_verdict(shall_verdicts: Iterable[Verdict], *, complete: bool = True) -> ProfileVerdict:

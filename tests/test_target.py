@@ -78,3 +78,91 @@ def test_the_token_is_sent_only_when_asked(target):
 def test_a_bad_base_url_is_refused():
     with pytest.raises(ValueError, match="base URL must be"):
         Target("ftp://platform.test")
+
+
+# -- S4: URI references the platform gives are resolved per RFC 3986 section 5
+
+@pytest.mark.parametrize("reference, against, resolved", [
+    ("/api/communities", "http://platform.test/api/.well-known/smart-community", "http://platform.test/api/communities"),
+    ("../communities", "http://platform.test/api/.well-known/smart-community", "http://platform.test/api/communities"),
+    ("communities/c1", "http://platform.test/api/communities", "http://platform.test/api/communities/c1"),
+    ("./c1", "http://platform.test/api/communities/", "http://platform.test/api/communities/c1"),
+    ("http://platform.test/api/communities/c1", "http://platform.test/api/communities",
+     "http://platform.test/api/communities/c1"),
+])
+def test_references_are_resolved_against_the_url_they_came_with(target, reference, against, resolved):
+    assert target.resolve(reference, against) == resolved
+
+
+def test_suite_paths_stay_relative_to_the_base_url_with_its_prefix(target):
+    assert target.url("/communities") == "http://platform.test/api/communities"
+
+
+def test_a_reference_to_another_origin_is_refused(target):
+    with pytest.raises(TargetError, match="only the target's origin"):
+        target.resolve("//elsewhere.test/communities", "http://platform.test/api/communities")
+
+
+# -- S5: 429/503 with Retry-After are waited out within a bounded budget
+
+def _waiting_target(budget=60.0):
+    slept = []
+    return Target("http://platform.test/api", token=TOKEN, timeout=2, retry_budget=budget, sleep=slept.append), slept
+
+
+@respx.mock
+def test_a_429_with_retry_after_is_waited_out_and_recorded():
+    target, slept = _waiting_target()
+    respx.get("http://platform.test/api/residents").mock(side_effect=[
+        httpx.Response(429, headers={"Retry-After": "2"}), httpx.Response(200, json={"items": []})])
+    assert target.request("GET", "/residents").status == 200
+    assert slept == [2.0]
+    assert target.rate_limits.to_json() == {"waits": 1, "waited_seconds": 2.0, "gave_up": 0, "budget_seconds": 60.0}
+
+
+@respx.mock
+def test_a_503_with_an_http_date_waits_until_then():
+    import email.utils
+    import time
+
+    target, slept = _waiting_target()
+    when = email.utils.formatdate(time.time() + 30, usegmt=True)
+    respx.get("http://platform.test/api/residents").mock(side_effect=[
+        httpx.Response(503, headers={"Retry-After": when}), httpx.Response(200, json={"items": []})])
+    assert target.request("GET", "/residents").status == 200
+    assert len(slept) == 1 and 28 <= slept[0] <= 31
+
+
+@respx.mock
+def test_past_the_run_budget_the_request_is_a_target_error_never_a_failure():
+    target, slept = _waiting_target(budget=5)
+    respx.get("http://platform.test/api/residents").mock(return_value=httpx.Response(429, headers={"Retry-After": "3"}))
+    with pytest.raises(TargetError, match="retry budget of 5 s"):
+        target.request("GET", "/residents")
+    assert slept == [3.0]
+    assert target.rate_limits.gave_up == 1
+
+
+@respx.mock
+def test_at_most_three_retries_per_request():
+    target, slept = _waiting_target()
+    route = respx.get("http://platform.test/api/residents").mock(
+        return_value=httpx.Response(429, headers={"Retry-After": "0"}))
+    with pytest.raises(TargetError, match="still 429 after 3 waits"):
+        target.request("GET", "/residents")
+    assert route.call_count == 4 and slept == [0.0, 0.0, 0.0]
+
+
+@respx.mock
+def test_a_429_without_retry_after_is_the_platform_answer():
+    target, slept = _waiting_target()
+    respx.get("http://platform.test/api/residents").mock(return_value=httpx.Response(429))
+    assert target.request("GET", "/residents").status == 429
+    assert slept == []
+
+
+@pytest.mark.parametrize("header, seconds", [("7", 7.0), ("0", 0.0), ("soon", None), ("-1", None), (None, None)])
+def test_retry_after_values(header, seconds):
+    from conformance.target import retry_after
+
+    assert retry_after(header) == seconds

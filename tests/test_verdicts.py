@@ -21,3 +21,13 @@ def test_profile_verdicts():
     assert profile_verdict([P, M]) is ProfileVerdict.INCOMPLETE
     assert profile_verdict([P, I]) is ProfileVerdict.INCOMPLETE
     assert profile_verdict([P, P], complete=False) is ProfileVerdict.INCOMPLETE
+
+
+def test_a_may_under_a_declared_capability_binds_like_a_shall():
+    from conformance.verdicts import is_binding
+
+    assert is_binding("SHALL", None, P) and is_binding("SHALL", None, NA)
+    assert is_binding("MAY", "event-feed", F)  # the capability was declared, so the checks ran
+    assert not is_binding("MAY", "event-feed", NA)  # undeclared: the runner's gate made it not-applicable
+    assert not is_binding("MAY", None, F)  # a MAY without a capability never binds
+    assert not is_binding("SHOULD", "event-feed", F)

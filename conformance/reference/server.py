@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -70,10 +71,12 @@ def serve(
     db_path: str = ":memory:",
     variants: Iterable[str] = (),
     on_ready: Callable[[str], None] | None = None,
+    prepare: Callable[[Any], None] | None = None,
 ) -> None:
     """Serve until interrupted (Ctrl-C returns normally). ``token``, when given, must verify with
-    ``secret`` (checked before listening, so a mismatched pair fails at start); ``on_ready``
-    receives the base URL once the server accepts connections."""
+    ``secret`` (checked before listening, so a mismatched pair fails at start); ``prepare`` receives
+    the platform before it listens (to provision tenants and issue tokens); ``on_ready`` receives the
+    base URL (with the path-prefix variant's prefix) once the server accepts connections."""
     if not secret:
         raise UsageError("the reference platform needs a secret to verify bearer tokens")
     if token is not None:
@@ -82,11 +85,14 @@ def serve(
         except InvalidToken as exc:
             raise UsageError(f"the token does not verify with the given secret: {exc}") from None
     app = create_app(faults=faults, variants=variants, secret=secret, db_path=db_path)
+    if prepare is not None:
+        prepare(app.state.platform)
     sock = _bind(host, port)
     server = uvicorn.Server(_config(app))
     if on_ready is not None:
         # uvicorn has no start hook; a thread watching ``started`` is the smallest dependable one.
-        threading.Thread(target=_announce, args=(server, on_ready, _base_url(sock)), daemon=True).start()
+        threading.Thread(target=_announce, args=(server, on_ready, _base_url(sock) + app.state.platform.prefix),
+                         daemon=True).start()
     try:
         server.run(sockets=[sock])
     except KeyboardInterrupt:

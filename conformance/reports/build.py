@@ -9,7 +9,7 @@ from typing import Any
 from .. import __version__
 from ..profiles import Profile
 from ..results import RequirementResult
-from ..verdicts import LEVEL_WEIGHTS, Verdict, profile_verdict
+from ..verdicts import LEVEL_WEIGHTS, Verdict, is_binding, profile_verdict
 
 __all__ = ["REPORT_VERSION", "build_report", "score", "summarise"]
 
@@ -63,7 +63,7 @@ def build_report(
     """The report of one profile; requirements not run (deselected) make it incomplete, never conformant."""
     ordered = [results[req.id] for req in profile.requirements if req.id in results]
     not_run = [req.id for req in profile.requirements if req.id not in results]
-    shall = [r.verdict for r in ordered if r.level == "SHALL"]
+    shall = [r.verdict for r in ordered if is_binding(r.level, r.requirement.get("capability"), r.verdict)]
     complete = not any(profile.requirement(i).level == "SHALL" for i in not_run)
     waived = [r.id for r in ordered if r.verdict is Verdict.WAIVED]
     return {
@@ -86,6 +86,7 @@ def build_report(
         "selection": {"requirements": len(profile.requirements), "run": len(ordered), "not_run": not_run},
         "waivers_used": waived,
         "summary": summarise(ordered),
-        "requirements": [r.to_json() for r in ordered],
+        "requirements": [{**r.to_json(), "binding": is_binding(r.level, r.requirement.get("capability"), r.verdict)}
+                         for r in ordered],
         "created_records": list(created_records or []),
     }

@@ -6,7 +6,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..results import RequirementResult
-from ..verdicts import Verdict, profile_verdict
+from ..verdicts import Verdict, is_binding, profile_verdict
 from .build import summarise
 
 __all__ = ["merge_reports", "rerun_ids"]
@@ -33,7 +33,8 @@ def merge_reports(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     requirements = [fresh.pop(r["id"], r) for r in old["requirements"]] + list(fresh.values())
     not_run = [i for i in old["selection"]["not_run"] if i not in {r["id"] for r in requirements}]
     results = [_as_result(old["profile"]["id"], r) for r in requirements]
-    shall = [r.verdict for r in results if r.level == "SHALL"]
+    # a report's entries carry their effective level as `binding` (a MAY under a declared capability, S13)
+    shall = [r.verdict for r in results if r.requirement.get("binding") or is_binding(r.level, None, r.verdict)]
     levels = {r["id"]: r["level"] for r in old["requirements"]}
     complete = not any(levels.get(i, "SHALL") == "SHALL" for i in not_run)
     merged = {**new, "started_at": old["started_at"], "requirements": requirements}

@@ -7,9 +7,12 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..catalogue import catalogue
 from ..checks import validate_call
 from ..errors import ProfileError
-from ..fixtures import fixture_names
+from ..fixtures import fixture_names, load_fixture
+from ..generation import KINDS, kinds_of_error
+from ..schemas import schema_store
 from ..profiles import Profile, Requirement, load_profile
 
 __all__ = ["Problem", "lint_profile", "requirement_inputs"]
@@ -69,6 +72,39 @@ def _coverage_problems(req: Requirement, faults: Mapping[str, list[str]], fixtur
                "fail; add a row to conformance/reference/faults.py")
 
 
+def _stated_kinds(req: Requirement) -> set[str]:
+    """The mutation kinds a requirement states, read from what its invalid fixtures break in the schema."""
+    kinds: set[str] = set()
+    fixtures, _ = requirement_inputs(req)
+    for name in (f for f in fixtures if "/invalid/" in f):
+        collection = catalogue().collections.get(name.split("/", 1)[0])
+        if collection is None or name not in set(fixture_names()):
+            continue
+        for error in schema_store().validator(collection.create_schema).iter_errors(load_fixture(name)):
+            schema = error.schema if isinstance(error.schema, dict) else {}
+            kinds |= kinds_of_error(str(error.validator), schema.get("format"))
+    return kinds
+
+
+def _level_problems(req: Requirement, profile: Profile) -> Iterator[str]:
+    """A SHALL whose generated mutants enforce a rule that only a SHOULD or MAY requirement states (S13)."""
+    if req.level != "SHALL":
+        return
+    enforced = {kind for call in req.checks if call.check == "generated.rejected"
+                for kind in KINDS if kind not in (call.params.get("skip_kinds") or ())}
+    if not enforced:
+        return
+    by_level: dict[str, dict[str, str]] = {}  # kind -> level -> first requirement stating it
+    for other in profile.requirements:
+        for kind in _stated_kinds(other) & enforced:
+            by_level.setdefault(kind, {}).setdefault(other.level, other.id)
+    for kind, levels in sorted(by_level.items()):
+        if "SHALL" not in levels:
+            weaker = next(iter(levels.items()))
+            yield (f"check generated.rejected enforces {kind} mutants as a SHALL, but {weaker[1]} states that rule "
+                   f"as a {weaker[0]}; add skip_kinds: [{kind}] or raise {weaker[1]} to SHALL")
+
+
 def lint_profile(name: str | Path, faults: Mapping[str, list[str]]) -> list[Problem]:
     """Every problem of one profile; ``faults`` maps requirement ids to the reference faults that break them."""
     try:
@@ -84,7 +120,8 @@ def lint_profile(name: str | Path, faults: Mapping[str, list[str]]) -> list[Prob
         seen[req.id] = req
         if req.profile != profile.id:
             continue  # inherited: linted with the profile that defines it
-        messages: Iterable[str] = [*_text_problems(req), *_coverage_problems(req, faults, fixtures)]
+        messages: Iterable[str] = [*_text_problems(req), *_coverage_problems(req, faults, fixtures),
+                                   *_level_problems(req, profile)]
         problems.extend(Problem(req.file, req.line, req.id, message) for message in messages)
     for lang in _LANGUAGES:
         if not str(profile.title.get(lang, "")).strip():

@@ -62,3 +62,17 @@ def test_cli_lint_exit_codes(tmp_path, capsys):
     assert main(["profiles", "lint", "core"]) == 0
     assert main(["profiles", "lint", str(bad)]) == 1
     assert "BAD-X-001: no fault in the reference platform" in capsys.readouterr().out
+
+
+def test_a_shall_enforcing_a_should_rule_is_found(tmp_path):
+    """generated.rejected without skip_kinds sends unknown-member mutants, a rule CORE-VAL-009 states as a SHOULD."""
+    generated = "{check: generated.rejected, params: {collections: [communities]}}"
+    path = write_profile(tmp_path, "levels", [{"id": "LVL-GEN-001", "zh": "标题", "check": generated}],
+                         extends=["core"])
+    text = "\n".join(map(str, lint_profile(path, faults())))
+    assert "LVL-GEN-001: check generated.rejected enforces extra-field mutants as a SHALL, but CORE-VAL-009 " \
+           "states that rule as a SHOULD" in text
+    skipping = "{check: generated.rejected, params: {collections: [communities], skip_kinds: [extra-field]}}"
+    path = write_profile(tmp_path, "levels", [{"id": "LVL-GEN-001", "zh": "标题", "check": skipping}],
+                         extends=["core"])
+    assert "generated.rejected enforces" not in "\n".join(map(str, lint_profile(path, faults())))
