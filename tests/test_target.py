@@ -83,7 +83,8 @@ def test_a_bad_base_url_is_refused():
 # -- S4: URI references the platform gives are resolved per RFC 3986 section 5
 
 @pytest.mark.parametrize("reference, against, resolved", [
-    ("/api/communities", "http://platform.test/api/.well-known/smart-community", "http://platform.test/api/communities"),
+    ("/api/communities", "http://platform.test/api/.well-known/smart-community",
+     "http://platform.test/api/communities"),
     ("../communities", "http://platform.test/api/.well-known/smart-community", "http://platform.test/api/communities"),
     ("communities/c1", "http://platform.test/api/communities", "http://platform.test/api/communities/c1"),
     ("./c1", "http://platform.test/api/communities/", "http://platform.test/api/communities/c1"),

@@ -56,7 +56,9 @@ def _outcome(status: int) -> str:
 def _actor(platform: Platform, connection: HTTPConnection) -> str:
     scheme, _, token = connection.headers.get("authorization", "").partition(" ")
     try:
-        return str(verify_token(platform.secret, token.strip(), book=platform.token_book)["sub"]) if scheme.lower() == "bearer" else "anonymous"
+        if scheme.lower() != "bearer":
+            return "anonymous"
+        return str(verify_token(platform.secret, token.strip(), book=platform.token_book)["sub"])
     except InvalidToken:
         return "unauthenticated"
 

@@ -147,7 +147,8 @@ def _create(collection: Collection) -> Endpoint:
         except Conflict:
             raise ProblemError(409, "conflict", f"{collection.name} already holds {new_id!r}") from None
         publish(platform, collection, record, "created")
-        headers = {} if "create-no-location" in platform.faults else {"Location": _location(platform, collection, record.id)}
+        location = _location(platform, collection, record.id)
+        headers = {} if "create-no-location" in platform.faults else {"Location": location}
         return _respond(platform, collection, record, access, 201, headers)
 
     return create_item

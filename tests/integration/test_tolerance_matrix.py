@@ -75,3 +75,18 @@ def test_unknown_variant_is_a_usage_error():
 
     with pytest.raises(UsageError, match="unknown variant"):
         validate_variants(["no-such-variant"])
+
+
+def test_a_rate_limited_platform_is_waited_out_and_the_waits_are_counted(reference):
+    """Every refusal of the rate-limit variant (429 + seconds, 503 + HTTP-date) is waited out, none reaches a check."""
+    from conformance.reference.variant_middleware import EVERY, REFUSALS
+    from conformance.target import Target
+
+    with reference((), variants=["rate-limit"]) as (base_url, token):
+        target = Target(base_url, token=token)
+        try:
+            statuses = {target.request("GET", "/communities").status for _ in range(EVERY * REFUSALS)}
+        finally:
+            target.close()
+    assert statuses == {200}
+    assert target.rate_limits.waits == REFUSALS and target.rate_limits.gave_up == 0

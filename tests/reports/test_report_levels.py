@@ -14,8 +14,8 @@ FEED = "GOV-EVT-001"  # a MAY under the capability event-feed
 def _report(feed_verdict):
     results = {r.id: RequirementResult(PROFILE.id, r.to_json(), feed_verdict if r.id == FEED else Verdict.PASS, [])
                for r in PROFILE.requirements}
-    return build_report(PROFILE, results, schemas_digest="sha256:0", target={"base_url": "x", "declared_profiles": None},
-                        seed=1, started_at="2026-12-01T00:00:00Z", finished_at="2026-12-01T00:00:01Z")
+    return build_report(PROFILE, results, schemas_digest="sha256:0",
+                        target={"base_url": "x", "declared_profiles": None}, seed=1, started_at="2026-12-01T00:00:00Z", finished_at="2026-12-01T00:00:01Z")
 
 
 @pytest.mark.parametrize("feed, verdict, binding", [
