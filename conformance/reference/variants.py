@@ -34,7 +34,7 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("path-prefix", "serves everything under /api; discovery hrefs and Location carry the prefix",
      "S4: the base URL may carry a path; hrefs are URI references resolved against discovery's URL"),
     ("rate-limit", "answers 429 with Retry-After: 1 to every 40th request, and 503 with an HTTP-date once "
-     "(six times per start at most)", "S5: a platform MAY answer any request with 429 or 503 and Retry-After"),
+     "(four times per start in all)", "S5: a platform MAY answer any request with 429 or 503 and Retry-After"),
     ("second-precision", "server-set times (created_at, updated_at, status_history[].at) in whole seconds",
      "S9: the precision of server-set times is the platform's choice"),
     ("newest-first", "plain listings newest first (the updated_since sync and the event feed stay ascending)",
