@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
 from ..credentials import Role
+from ..fixtures import load_fixture, resolve
 from ..results import Finding, Halt
-from ..session import CheckContext, inconclusive
+from ..session import CheckContext, RunSession, inconclusive
 from ..target import Exchange
 from ..verdicts import Verdict
 from ._expect import require_json, require_status
 
-__all__ = ["as_role", "create_in", "listed_items", "role", "tenant_community"]
+__all__ = ["as_role", "create_in", "listed_items", "role", "tenant_community", "tenant_record"]
 
 
 def role(ctx: CheckContext, name: str) -> Role:
@@ -62,3 +64,35 @@ def listed_items(ctx: CheckContext, collection: str, role_name: str, *, max_page
         if not cursor:
             return
         params = {**params, page_cfg["cursor_param"]: cursor}
+
+
+# Parents created inside a tenant's community, once per run: (collection, community) -> id.
+_TENANT_PARENTS: weakref.WeakKeyDictionary[RunSession, dict[tuple[str, str], str]] = weakref.WeakKeyDictionary()
+
+
+def tenant_record(ctx: CheckContext, collection: str, community: str, *, fixture: str | None = None
+                  ) -> dict[str, Any]:
+    """A new record of ``collection`` (from ``fixture``, else `valid/minimal`) inside ``community``, created with
+    the default token; every record it refers to lies in the same community. For the tenant collection itself
+    the record is the community."""
+    coll = ctx.collection(collection)
+    if coll.entity == "community":
+        read = ctx.get(ctx.item_path(collection, community))
+        require_status(read, 200, why="the tenant's community must exist", precondition=True)
+        entity = require_json(read, precondition=True)
+        return entity if isinstance(entity, dict) else {"id": community}
+    parents = _TENANT_PARENTS.setdefault(ctx.session, {})
+
+    def parent(target: str) -> str:
+        if ctx.collection(target).entity == "community":
+            return community
+        if (target, community) not in parents:
+            parents[(target, community)] = str(tenant_record(ctx, target, community)["id"])
+        return parents[(target, community)]
+
+    payload = resolve(load_fixture(fixture or f"{collection}/valid/minimal"), parent)
+    for member, target in coll.references.items():
+        if ctx.collection(target).entity == "community":
+            payload[member] = community
+    _, entity = ctx.create(collection, payload, purpose=f"a {coll.entity} in community {community}")
+    return entity
