@@ -146,6 +146,8 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("city-street-code-unchecked", "EXC-WO-002", "a street code of another street is accepted"),
     # issue 10: second places (core, guarantee)
     ("patch-skips-identity-check", "CORE-VAL-002", "a merge patch's identity number is not checked (create is)"),
+    ("unsupported-media-type-plain", "CORE-ERR-001", "415 is answered as application/json {\"error\": title}"),
+    ("method-not-allowed-plain", "CORE-ERR-001", "405 is answered as application/json {\"error\": title}"),
     ("challenge-missing-on-items", "CORE-AUTH-001", "401 without a token on item paths carries no WWW-Authenticate"),
     ("expired-token-accepted-on-writes", "GUA-AUTHN-001", "expired tokens are refused on reads but accepted on writes"),
     ("scope-not-enforced-on-transitions", "GUA-AUTHZ-001", "transitions are served without the registry:write scope"),
