@@ -14,7 +14,8 @@ from ..target import Exchange
 from ..verdicts import Verdict
 from ._expect import require_json, require_status
 
-__all__ = ["as_role", "create_in", "listed_items", "role", "tenant_community", "tenant_record"]
+__all__ = ["as_role", "create_in", "listed_items", "page_size", "role", "role_pages", "tenant_community",
+           "tenant_record"]
 
 
 def role(ctx: CheckContext, name: str) -> Role:
@@ -51,19 +52,32 @@ def create_in(ctx: CheckContext, collection: str, fixture: str, community: str |
 def listed_items(ctx: CheckContext, collection: str, role_name: str, *, max_pages: int = 50
                  ) -> Iterator[dict[str, Any]]:
     """Every item of a listing as seen by a role, following cursors (bounded)."""
+    for _, items in role_pages(ctx, collection, role_name, max_pages=max_pages):
+        yield from items
+
+
+def page_size(ctx: CheckContext, wanted: int) -> int:
+    """S1: the wanted page size, never above the platform's declared max_page_size."""
+    declared = ctx.discovery().get("max_page_size")
+    return min(wanted, declared) if isinstance(declared, int) and declared >= 1 else wanted
+
+
+def role_pages(ctx: CheckContext, collection: str, role_name: str, *, params: dict[str, Any] | None = None,
+               limit: int | None = None, max_pages: int = 50) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """The pages of a listing as a role sees them, numbered from 1, following cursors (bounded)."""
     page_cfg = ctx.catalogue.page
-    params: dict[str, Any] = {page_cfg["limit_param"]: page_cfg["max_limit"]}
-    for _ in range(max_pages):
-        exchange = as_role(ctx, role_name, "GET", ctx.collection(collection).path, params=params)
+    query: dict[str, Any] = {**(params or {}), page_cfg["limit_param"]: limit or page_size(ctx, page_cfg["max_limit"])}
+    for number in range(1, max_pages + 1):
+        exchange = as_role(ctx, role_name, "GET", ctx.collection(collection).path, params=query)
         require_status(exchange, 200, why=f"the role {role_name!r} may list {collection}", precondition=True)
         page = require_json(exchange, precondition=True)
         if not isinstance(page, dict) or not isinstance(page.get("items"), list):
             raise Halt(Finding(Verdict.INCONCLUSIVE, f"precondition failed: listing {collection} is not a page"))
-        yield from (item for item in page["items"] if isinstance(item, dict))
+        yield number, [item for item in page["items"] if isinstance(item, dict)]
         cursor = page.get("next_cursor")
         if not cursor:
             return
-        params = {**params, page_cfg["cursor_param"]: cursor}
+        query = {**query, page_cfg["cursor_param"]: cursor}
 
 
 # Parents created inside a tenant's community, once per run: (collection, community) -> id.

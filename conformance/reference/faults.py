@@ -146,6 +146,9 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("city-street-code-unchecked", "EXC-WO-002", "a street code of another street is accepted"),
     # issue 10: second places (core, guarantee)
     ("patch-skips-identity-check", "CORE-VAL-002", "a merge patch's identity number is not checked (create is)"),
+    ("pii-unmasked-after-first-page", "GUA-PRIV-001", "listing pages after the first show personal data unmasked"),
+    ("pii-unmasked-in-sync", "GUA-PRIV-001", "updated_since results show personal data unmasked"),
+    ("sensitive-tags-in-listings", "GUA-PRIV-003", "listings show sensitive tags to tokens without the scope"),
     ("unsupported-media-type-plain", "CORE-ERR-001", "415 is answered as application/json {\"error\": title}"),
     ("method-not-allowed-plain", "CORE-ERR-001", "405 is answered as application/json {\"error\": title}"),
     ("challenge-missing-on-items", "CORE-AUTH-001", "401 without a token on item paths carries no WWW-Authenticate"),

@@ -109,9 +109,9 @@ def _list(collection: Collection) -> Endpoint:
         if not records and "empty-page-404" in platform.faults:
             raise ProblemError(404, "not-found", f"no records in {collection.name}")
         more, records = len(records) > size, records[:size]
+        pii, sensitive = _listing_scopes(platform.faults, access, query)
         body: dict[str, Any] = {
-            "items": [present(collection, r, pii=access.sees_pii, faults=platform.faults,
-                              sensitive=access.sees_sensitive) for r in records],
+            "items": [present(collection, r, pii=pii, faults=platform.faults, sensitive=sensitive) for r in records],
             "next_cursor": encode_cursor(records[-1], query.limit) if more else None,
             "limit": query.limit,
         }
@@ -121,6 +121,13 @@ def _list(collection: Collection) -> Endpoint:
         return JsonResponse(body, media_type=media_type)
 
     return list_items
+
+
+def _listing_scopes(faults: frozenset[str], access: Access, query: Any) -> tuple[bool, bool]:
+    """What a listing page shows: the token's scopes, unless a fault forgets them on some read path."""
+    pii = access.sees_pii or ("pii-unmasked-after-first-page" in faults and query.after is not None) \
+        or ("pii-unmasked-in-sync" in faults and query.since is not None)
+    return pii, access.sees_sensitive or "sensitive-tags-in-listings" in faults
 
 
 def _create(collection: Collection) -> Endpoint:
