@@ -149,6 +149,7 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("pii-unmasked-after-first-page", "GUA-PRIV-001", "listing pages after the first show personal data unmasked"),
     ("pii-unmasked-in-sync", "GUA-PRIV-001", "updated_since results show personal data unmasked"),
     ("sensitive-tags-in-listings", "GUA-PRIV-003", "listings show sensitive tags to tokens without the scope"),
+    ("audit-skips-refused-patch", "GUA-AUDIT-001", "a PATCH refused for want of the write scope leaves no audit record"),
     ("unsupported-media-type-plain", "CORE-ERR-001", "415 is answered as application/json {\"error\": title}"),
     ("method-not-allowed-plain", "CORE-ERR-001", "405 is answered as application/json {\"error\": title}"),
     ("challenge-missing-on-items", "CORE-AUTH-001", "401 without a token on item paths carries no WWW-Authenticate"),
