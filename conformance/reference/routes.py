@@ -186,8 +186,13 @@ def _patch(collection: Collection) -> Endpoint:
         if patch_lost(record, platform.faults):
             return _respond(platform, collection, record, access)
         merged = merge_patch(record.body, patch, ignore_nulls=ignore_nulls)
+        if "patch-replaces-nested" in platform.faults and isinstance(patch, dict):  # a shallow merge
+            merged = {**record.body, **patch}
+            merged = {member: value for member, value in merged.items() if value is not None}
         body = city_rules(platform, collection, _accepted_body(platform, access, collection, item_id, merged,
                                                                patching=True))
+        if "patch-name-bmp-only" in platform.faults:
+            body = stored_form(body, frozenset({"name-bmp-only"}))
         body = carry_state(platform, collection, record.body, body, patch)
         updated = platform.store.update(collection.name, item_id, body, platform.community_of(collection, item_id, body))
         if updated is None:  # deleted by another request meanwhile
