@@ -24,6 +24,7 @@ __all__ = [
     "merge_patch_between",
     "offered_collections",
     "operations",
+    "record_to_aim_at",
     "require_json",
     "require_status",
     "same_instant",
@@ -163,9 +164,27 @@ def offered_collections(ctx: CheckContext, names: list[str] | None = None, *, wr
     return [n for n in names if not writable or ctx.collection(n).writable]
 
 
+def record_to_aim_at(ctx: CheckContext, collection: str) -> str:
+    """The id of a fresh record for item requests that must be refused (so a refusal is not a mere 404), else an
+    unknown id where the collection is not writable or the record cannot be created."""
+    if ctx.collection(collection).writable:
+        try:
+            _, entity = ctx.create(collection, ctx.fixture(f"{collection}/valid/minimal"), purpose="a record to aim at")
+            return str(entity["id"])
+        except Halt:
+            pass
+    return ctx.unique("no-such-id-")
+
+
 def delete_offered(ctx: CheckContext, collection: str) -> bool:
-    """S2: DELETE is offered exactly when the collection is deletable and the `delete` capability is declared."""
-    return ctx.collection(collection).deletable and "delete" in ctx.session.capabilities()
+    """S2: DELETE is offered exactly when the collection is deletable and the `delete` capability is declared
+    (an unusable discovery document declares nothing)."""
+    if not ctx.collection(collection).deletable:
+        return False
+    try:
+        return "delete" in ctx.session.capabilities()
+    except Halt:
+        return False
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..results import Finding, fail
 from ..session import CheckContext
 from . import check
-from ._expect import JSON_TYPES, offered_collections, operations
+from ._expect import JSON_TYPES, offered_collections, operations, record_to_aim_at
 
 
 @check("http.json_media_type")
@@ -39,7 +39,7 @@ def bearer_required(ctx: CheckContext, *, collections: list[str] | None = None) 
     """Without a token, every operation the catalogue offers (list, create; read, patch, delete when offered,
     transitions) answers 401 with a Bearer challenge (RFC 6750), at collection and item paths alike."""
     for name in offered_collections(ctx, collections):
-        record_id = _existing_id(ctx, name)
+        record_id = record_to_aim_at(ctx, name)
         for op in operations(ctx, name, record_id):
             exchange = op.send(ctx, token=False)
             if exchange.status != 401:
@@ -51,15 +51,6 @@ def bearer_required(ctx: CheckContext, *, collections: list[str] | None = None) 
             if not challenge.lower().startswith("bearer"):
                 yield fail(f"{op.method} {op.path}: 401 without a `WWW-Authenticate: Bearer …` challenge",
                            expected="Bearer realm=…", found=challenge or None, location="WWW-Authenticate")
-
-
-def _existing_id(ctx: CheckContext, collection: str) -> str:
-    """A record of the collection to aim item requests at: one the run creates, else an unknown id."""
-    if not ctx.collection(collection).writable:
-        return ctx.unique("no-such-id-")
-    _, entity = ctx.create(collection, ctx.fixture(f"{collection}/valid/minimal"),
-                           purpose="a record to aim item requests at")
-    return str(entity["id"])
 
 
 @check("http.request_id")

@@ -15,7 +15,7 @@ from ..results import Finding, fail
 from ..session import CheckContext
 from ..verdicts import Verdict
 from . import check
-from ._expect import Operation, offered_collections, operations, require_status
+from ._expect import Operation, offered_collections, operations, record_to_aim_at, require_status
 from ._roles import as_role, listed_items, role, tenant_community, tenant_record
 
 _DENIED = (403, 404)
@@ -68,7 +68,7 @@ def rejects_bad_tokens(ctx: CheckContext, *, collections: list[str] | None = Non
     # first collection offering it), and every operation of every collection meets one kind of bad token.
     met: set[str] = set()
     for index, name in enumerate(offered_collections(ctx, collections)):
-        for number, op in enumerate(operations(ctx, name, _record_id(ctx, name))):
+        for number, op in enumerate(operations(ctx, name, record_to_aim_at(ctx, name))):
             chosen = usable if op.kind not in met else [usable[(index + number) % len(usable)]]
             met.add(op.kind)
             for what, token in chosen:
@@ -89,14 +89,6 @@ def _refused(ctx: CheckContext, name: str, op: Operation, what: str, token: str)
     elif not exchange.headers.get("www-authenticate", "").lower().startswith("bearer"):
         yield fail(f"{op.method} {op.path} with {what}: 401 without a `WWW-Authenticate: Bearer …` challenge",
                    location="WWW-Authenticate")
-
-
-def _record_id(ctx: CheckContext, collection: str) -> str:
-    """A record to aim item requests at: a fresh one where the collection is writable, else an unknown id."""
-    if not ctx.collection(collection).writable:
-        return ctx.unique("no-such-id-")
-    _, entity = ctx.create(collection, ctx.fixture(f"{collection}/valid/minimal"), purpose="a record to aim at")
-    return str(entity["id"])
 
 
 @check("security.scope_required")
