@@ -31,19 +31,22 @@ def _writes(ctx: CheckContext, collection: str, fixture: str) -> list[tuple[str,
     item = ctx.item_path(collection, record_id)
     done.append(("create", ("success",), record_id, _request_id(created, rid)))
     reader = role(ctx, "reader").token
-    for op in operations(ctx, collection, record_id, kinds=("create", "update", "delete")):
+    _, aimed = ctx.create(collection, ctx.fixture(fixture), purpose="a record the refused writes aim at")
+    aimed_id = str(aimed["id"])  # its own record: a refused delete that deletes must not upset the rest
+    for op in operations(ctx, collection, aimed_id, kinds=("create", "update", "delete")):
         rid = ctx.unique("sc-audit-")
         refused = op.send(ctx, payload if op.kind == "create" else None, token=reader, headers={"X-Request-Id": rid})
         if refused.status == 403:
-            done.append((op.kind, ("denied",), "" if op.kind == "create" else record_id, _request_id(refused, rid)))
+            done.append((op.kind, ("denied",), "" if op.kind == "create" else aimed_id, _request_id(refused, rid)))
         elif op.kind == "create":
             ctx.discard(collection, refused)
-    for op, body in ((Operation("create", "POST", coll.path), {}), (Operation("update", "PATCH", item),
+    aimed_item = ctx.item_path(collection, aimed_id)
+    for op, body in ((Operation("create", "POST", coll.path), {}), (Operation("update", "PATCH", aimed_item),
                                                                      {"extensions": 1})):
         rid = ctx.unique("sc-audit-")
         invalid = op.send(ctx, body, headers={"X-Request-Id": rid})
         if 400 <= invalid.status < 500:  # refused as invalid: denied or failed, the standard does not say which
-            done.append((op.kind, ("denied", "failed"), "" if op.kind == "create" else record_id,
+            done.append((op.kind, ("denied", "failed"), "" if op.kind == "create" else aimed_id,
                          _request_id(invalid, rid)))
     steps = [("update", "PATCH", {})] + ([("delete", "DELETE", None)] if delete_offered(ctx, collection) else [])
     for action, method, body in steps:
