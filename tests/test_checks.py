@@ -78,10 +78,93 @@ def test_unknown_id_passes_only_with_404(run):
 
 
 def test_missing_bearer_challenge_fails(run):
-    run.mock.route(url__regex=r"/communities$").mock(return_value=httpx.Response(401, json=PROBLEM))
+    run.mock.get("/.well-known/smart-community").mock(return_value=httpx.Response(200, json={"capabilities": []}))
+    run.mock.route(url__regex=r"/communities(/.*)?$").mock(return_value=httpx.Response(401, json=PROBLEM))
     result = run("http.bearer_required", collections=["communities"])
     assert result.verdict is Verdict.FAIL
     assert "WWW-Authenticate" in result.checks[0].message
+
+
+def test_bearer_challenge_is_checked_on_item_paths_and_every_offered_method(run):
+    """A platform that challenges on the collection path but not on item paths fails, method by method;
+    DELETE is tried only when the `delete` capability is declared (S2)."""
+    challenge = {"WWW-Authenticate": 'Bearer realm="x"'}
+    run.mock.get("/.well-known/smart-community").mock(return_value=httpx.Response(200, json={"capabilities": []}))
+    run.mock.route(url__regex=r"/communities$").mock(return_value=httpx.Response(401, json=PROBLEM, headers=challenge))
+    run.mock.route(url__regex=r"/communities/.+").mock(return_value=httpx.Response(401, json=PROBLEM))
+    result = run("http.bearer_required", collections=["communities"])
+    assert result.verdict is Verdict.FAIL
+    failed = sorted(f.message.split(" ")[0] for f in result.checks[0].findings if f.verdict is Verdict.FAIL)
+    assert failed == ["GET", "PATCH"]
+
+
+def test_validation_is_checked_on_patch_too(run):
+    """An invalid fixture refused on POST but accepted as the merge patch that makes a valid record invalid fails."""
+    refused = httpx.Response(422, json={**PROBLEM, "status": 422, "code": "validation-failed"})
+    created = {"id": "c1", "name": "东方社区", "division_code": "340202"}
+    run.mock.get("/.well-known/smart-community").mock(return_value=httpx.Response(200, json={"capabilities": []}))
+    run.mock.post("/communities").mock(side_effect=[refused, httpx.Response(201, json=created)])
+    patched = run.mock.patch("/communities/c1").mock(return_value=httpx.Response(200, json=created))
+    result = run("validation.rejects", collection="communities", fixture="communities/invalid/bad-division-code",
+                 because="990101 is no division")
+    assert result.verdict is Verdict.FAIL
+    assert result.checks[0].message.startswith("PATCH of an invalid community was accepted")
+    assert patched.calls.last.request.headers["content-type"] == "application/merge-patch+json"
+    assert b"990101" in patched.calls.last.request.content
+
+
+def test_merge_patch_between_and_apply_are_inverse():
+    from conformance.checks._expect import apply_merge_patch, merge_patch_between
+
+    before = {"name": "a", "contact": {"name": "b", "phone": "1", "email": "e"}, "tags": ["x"], "gone": 1}
+    after = {"name": "a", "contact": {"name": "b", "phone": "2"}, "tags": ["x", "y"], "new": {"k": None or 0}}
+    patch = merge_patch_between(before, after)
+    assert patch == {"gone": None, "contact": {"phone": "2", "email": None}, "tags": ["x", "y"], "new": {"k": 0}}
+    assert apply_merge_patch(before, patch) == after
+
+
+def test_instants_are_equal_to_the_millisecond_whatever_the_offset():
+    from conformance.checks._expect import equal_values
+
+    assert equal_values("2019-04-01T09:30:00.125+08:00", "2019-04-01T01:30:00.1254Z")
+    assert not equal_values("2019-04-01T09:30:00.125+08:00", "2019-04-01T01:30:00.127Z")
+    assert not equal_values("2019-04-01T09:30:00+08:00", "2019-04-01T09:30:00Z")
+
+
+def test_server_times_far_from_the_date_header_fail(run):
+    entity = {"id": "r1", "created_at": "2026-11-25T18:00:00Z", "updated_at": "2026-11-25T10:00:00.5+00:00"}
+    date = {"Date": "Wed, 25 Nov 2026 10:00:30 GMT"}
+    run.mock.get(url__regex=r"/communities/c.*").mock(return_value=httpx.Response(200, json={"id": "c1"}))
+    run.mock.post("/communities").mock(return_value=httpx.Response(201, json={"id": "c1"}))
+    run.mock.post("/residents").mock(return_value=httpx.Response(201, json=entity, headers=date))
+    run.mock.get("/residents/r1").mock(return_value=httpx.Response(200, json=entity, headers=date))
+    result = run("entities.server_instants", collection="residents")
+    assert result.verdict is Verdict.FAIL
+    messages = [f.message for f in result.checks[0].findings if f.verdict is Verdict.FAIL]
+    assert len(messages) == 2 and all("created_at" in m and "Date" in m for m in messages)
+
+
+def test_read_back_without_the_sensitive_scope_passes_without_sensitive_tags(run):
+    """S12: a token that does not hold `sensitive` sees the sensitive tags removed; that is not a change."""
+    stored = {"id": "r1", "name": "李秀英", "tags": ["elderly"]}
+    run.mock.post("/residents").mock(return_value=httpx.Response(201, json=stored))
+    run.mock.get("/residents/r1").mock(return_value=httpx.Response(200, json=stored))
+    run.mock.post("/communities").mock(return_value=httpx.Response(201, json={"id": "c1"}))
+    run.mock.patch("/residents/r1").mock(return_value=httpx.Response(200, json=stored))
+    assert run("entities.round_trip", collection="residents", fixture="residents/valid/x-check-digit").verdict \
+        is Verdict.FAIL  # other members are missing from the stub: still compared
+    full = {"id": "r1", "community_id": "c1", "name": "李秀英",
+            "identity": {"type": "resident-identity-card", "number": "34020219900315018X"}, "gender": "female",
+            "birth_date": "1990-03-15", "phone": "15955331234", "tags": ["elderly"],
+            "moved_in_at": "2021-07-15T00:05:30.25Z"}
+    run.mock.post("/residents").mock(return_value=httpx.Response(201, json=full))
+    run.mock.get("/residents/r1").mock(return_value=httpx.Response(200, json=full))
+    assert run("entities.round_trip", collection="residents", fixture="residents/valid/x-check-digit").verdict \
+        is Verdict.PASS
+    shown = {**full, "tags": ["elderly", "disability", "low-income"]}
+    run.mock.get("/residents/r1").mock(return_value=httpx.Response(200, json={**shown, "tags": ["disability"]}))
+    assert run("entities.round_trip", collection="residents", fixture="residents/valid/x-check-digit").verdict \
+        is Verdict.FAIL  # a sensitive tag shown but the ordinary one lost
 
 
 def test_a_crashing_check_is_inconclusive_not_a_crash(run, monkeypatch):

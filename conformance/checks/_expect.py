@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from ..catalogue import TRANSITIONS_SUFFIX
 from ..results import Finding, Halt, fail
 from ..session import CheckContext, inconclusive
 from ..target import Exchange
@@ -13,11 +15,19 @@ from ..verdicts import Verdict
 
 __all__ = [
     "JSON_TYPES",
+    "Operation",
+    "apply_merge_patch",
+    "delete_offered",
     "describe_difference",
     "equal_values",
     "instant",
+    "merge_patch_between",
+    "offered_collections",
+    "operations",
+    "record_to_aim_at",
     "require_json",
     "require_status",
+    "same_instant",
     "schema_findings",
 ]
 
@@ -82,15 +92,23 @@ def instant(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo is not None else None
 
 
+_SAME_INSTANT = timedelta(milliseconds=1)
+
+
+def same_instant(a: datetime, b: datetime) -> bool:
+    """S9: a client's date-time reads back as the same instant to the millisecond (precision is the platform's)."""
+    return abs(a - b) < _SAME_INSTANT
+
+
 def equal_values(sent: Any, got: Any) -> bool:
-    """Equal as the standard means it: date-times as instants, everything else exactly."""
+    """Equal as the standard means it: date-times as instants (to the millisecond), everything else exactly."""
     if isinstance(sent, dict) and isinstance(got, dict):
         return sent.keys() <= got.keys() and all(equal_values(v, got[k]) for k, v in sent.items())
     if isinstance(sent, list) and isinstance(got, list):
         return len(sent) == len(got) and all(equal_values(a, b) for a, b in zip(sent, got, strict=True))
     if isinstance(sent, str) and isinstance(got, str) and sent != got:
         a, b = instant(sent), instant(got)
-        return a is not None and b is not None and a == b
+        return a is not None and b is not None and same_instant(a, b)
     return type(sent) is type(got) and sent == got
 
 
@@ -103,3 +121,109 @@ def describe_difference(sent: Any, got: Any) -> str:
         if len(sent) != len(got):
             return f"length changed from {len(sent)} to {len(got)} code points"
     return "values differ"
+
+
+def apply_merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396 applied: what a record should look like after ``patch`` (objects merge, null removes)."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for member, value in patch.items():
+        if value is None:
+            result.pop(member, None)
+        else:
+            result[member] = apply_merge_patch(result.get(member), value)
+    return result
+
+
+def merge_patch_between(before: Any, after: Any) -> dict[str, Any]:
+    """The merge patch that turns ``before`` into ``after`` (RFC 7396 §2 read backwards; nested objects nest)."""
+    patch: dict[str, Any] = {member: None for member in before if member not in after}
+    for member, value in after.items():
+        old = before.get(member)
+        if isinstance(value, dict) and isinstance(old, dict):
+            inner = merge_patch_between(old, value)
+            if inner:
+                patch[member] = inner
+        elif old != value or member not in before:
+            patch[member] = value
+    return patch
+
+
+# -- the targets of a convention: every collection, method and path the catalogue offers
+
+def offered_collections(ctx: CheckContext, names: list[str] | None = None, *, writable: bool = False) -> list[str]:
+    """``names`` when a profile gives them, else every catalogue collection the platform lists in discovery
+    (under a declared capability where the catalogue names one), so a new collection is covered unasked."""
+    if names is None:
+        listed = ctx.discovery().get("collections")
+        shown = {c.get("name") for c in listed if isinstance(c, dict)} if isinstance(listed, list) else set()
+        capabilities = ctx.session.capabilities()
+        names = [c.name for c in ctx.catalogue.collections.values()
+                 if c.name in shown and (c.capability is None or c.capability in capabilities)]
+    return [n for n in names if not writable or ctx.collection(n).writable]
+
+
+def record_to_aim_at(ctx: CheckContext, collection: str) -> str:
+    """The id of a fresh record for item requests that must be refused (so a refusal is not a mere 404), else an
+    unknown id where the collection is not writable or the record cannot be created."""
+    if ctx.collection(collection).writable:
+        try:
+            _, entity = ctx.create(collection, ctx.fixture(f"{collection}/valid/minimal"), purpose="a record to aim at")
+            return str(entity["id"])
+        except Halt:
+            pass
+    return ctx.unique("no-such-id-")
+
+
+def delete_offered(ctx: CheckContext, collection: str) -> bool:
+    """S2: DELETE is offered exactly when the collection is deletable and the `delete` capability is declared
+    (an unusable discovery document declares nothing)."""
+    if not ctx.collection(collection).deletable:
+        return False
+    try:
+        return "delete" in ctx.session.capabilities()
+    except Halt:
+        return False
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation of a collection: what it does, its method and path, and a body that changes nothing."""
+
+    kind: str  # list, create, read, update, delete, transition
+    method: str
+    path: str
+
+    @property
+    def writes(self) -> bool:
+        return self.kind not in ("list", "read")
+
+    def send(self, ctx: CheckContext, body: Any = None, **kwargs: Any) -> Exchange:
+        """Send it (through ``ctx``, so it is evidence); writes get ``body`` or an empty object."""
+        if self.writes and self.kind != "delete":
+            kwargs["json_body"] = {} if body is None else body
+        if self.kind == "update":
+            kwargs["headers"] = {"Content-Type": "application/merge-patch+json", **kwargs.get("headers", {})}
+        return ctx.request(self.method, self.path, **kwargs)
+
+
+def operations(ctx: CheckContext, collection: str, record_id: str | None, *,
+               kinds: tuple[str, ...] = ("list", "create", "read", "update", "delete", "transition")
+               ) -> list[Operation]:
+    """Every operation the catalogue offers on ``collection``: list and create at the collection path; read,
+    merge-patch, delete (only when offered, S2) and transitions (lifecycle collections) at the item path."""
+    coll = ctx.collection(collection)
+    item = ctx.item_path(collection, record_id) if record_id is not None else None
+    found = [Operation("list", "GET", coll.path)]
+    if coll.writable:
+        found.append(Operation("create", "POST", coll.path))
+    if item is not None:
+        found.append(Operation("read", "GET", item))
+        if coll.writable:
+            found.append(Operation("update", "PATCH", item))
+        if delete_offered(ctx, collection):
+            found.append(Operation("delete", "DELETE", item))
+        if coll.lifecycle:
+            found.append(Operation("transition", "POST", item + TRANSITIONS_SUFFIX))
+    return [op for op in found if op.kind in kinds]

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..formats import make_identity_number
 from ..results import Finding, fail
 from ..session import CheckContext, inconclusive
+from ..target import Exchange
 from . import check
-from ._expect import describe_difference, equal_values, instant, require_json, require_status, schema_findings
+from ._expect import (
+    apply_merge_patch,
+    describe_difference,
+    equal_values,
+    instant,
+    require_json,
+    require_status,
+    same_instant,
+    schema_findings,
+)
 
 _MASKS = {"/identity/number": (6, 4), "/phone": (3, 4)}
 
@@ -29,8 +41,31 @@ def _masked_ok(sent: str, got: Any, pointer: str) -> bool:
             and got[-tail:] == sent[-tail:] and set(got[head:-tail]) == {"*"})
 
 
+def _sensitive_tags(ctx: CheckContext) -> frozenset[str]:
+    return frozenset(ctx.schemas.documents[ctx.schemas.uri("common.json")]["$defs"]["sensitive-tag"]["enum"])
+
+
+def _may_lack_sensitive(ctx: CheckContext) -> bool:
+    """Whether the run's token may lack the `sensitive` scope: it does not say it holds it (S12)."""
+    default = ctx.session.credentials.get(ctx.session.credentials.default)
+    return default is None or "sensitive" not in default.scopes
+
+
+def _visible(ctx: CheckContext, sent: dict[str, Any], got: dict[str, Any]) -> dict[str, Any]:
+    """What the token may see of what was sent (S12): without `sensitive`, tags lose the sensitive ones — when
+    the read-back shows none of them (a platform that shows them to a token with the scope is right too)."""
+    tags, shown = sent.get("tags"), got.get("tags")
+    if isinstance(tags, list) and isinstance(shown, list) and _may_lack_sensitive(ctx):
+        sensitive = _sensitive_tags(ctx)
+        if not set(shown) & sensitive:
+            return {**sent, "tags": [tag for tag in tags if tag not in sensitive]}
+    return sent
+
+
 def _differences(ctx: CheckContext, collection: str, sent: dict[str, Any], got: dict[str, Any]) -> Iterator[Finding]:
+    """Each member sent that does not read back (instants as instants, PII masks and S12 scopes allowed for)."""
     pii = set(ctx.collection(collection).pii_fields)
+    sent = _visible(ctx, sent, got)
     for key, value in sent.items():
         if key not in got:
             yield fail(f"field {key!r} was submitted but is missing from the stored record", expected=value,
@@ -71,16 +106,26 @@ def entity_create(ctx: CheckContext, *, collection: str, fixture: str) -> Iterat
 
 
 @check("entities.round_trip")
-def entity_round_trip(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
-    """A valid payload is accepted, and GET returns every submitted field unchanged (instants as instants)."""
+def entity_round_trip(ctx: CheckContext, *, collection: str, fixture: str,
+                      patch: dict[str, Any] | None = None) -> Iterator[Finding]:
+    """A valid payload is accepted, and GET returns every submitted field unchanged (instants as instants); with
+    ``patch``, the record after that merge patch reads back as the patched payload too."""
     coll = ctx.collection(collection)
     payload = ctx.fixture(fixture)
     exchange = ctx.post(coll.path, payload)
     require_status(exchange, 201, why=f"the fixture {fixture!r} is valid and must be accepted")
     created = require_json(exchange)
-    read = ctx.get(ctx.item_path(collection, str(created.get("id"))))
+    item = ctx.item_path(collection, str(created.get("id")))
+    read = ctx.get(item)
     require_status(read, 200)
     yield from _differences(ctx, collection, payload, require_json(read))
+    if patch is not None:
+        require_status(ctx.patch(item, patch), 200, why="a valid merge patch must be applied")
+        read = ctx.get(item)
+        require_status(read, 200)
+        for finding in _differences(ctx, collection, apply_merge_patch(payload, patch), require_json(read)):
+            yield fail(f"after PATCH {item}: {finding.message}", expected=finding.expected, found=finding.found,
+                       location=finding.location)
 
 
 @check("entities.schema")
@@ -105,18 +150,39 @@ def entity_schema(ctx: CheckContext, *, collection: str, fixtures: list[str]) ->
         yield from schema_findings(ctx, coll.schema, item, what=f"listed {coll.entity} #{index}", limit=2)
 
 
+_CLOCK_SLACK = timedelta(seconds=300)  # S9: server-set times are the real instant, within 300 s of `Date`
+
+
+def _response_time(exchange: Exchange) -> datetime:
+    """The response's `Date` header, else the suite's clock at receipt (S9)."""
+    try:
+        return email.utils.parsedate_to_datetime(exchange.headers.get("date", ""))
+    except (TypeError, ValueError):
+        return datetime.now(timezone.utc)
+
+
 @check("entities.server_instants")
 def server_instants(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
-    """created_at and updated_at are RFC 3339 date-times with an offset, in every representation."""
-    _, entity = ctx.create(collection, ctx.fixture(f"{collection}/valid/minimal"))
+    """created_at and updated_at are RFC 3339 date-times with an offset in every representation, and the real
+    instant of the change: within 300 s of the response's `Date` (S9; their precision is the platform's)."""
+    created, entity = ctx.create(collection, ctx.fixture(f"{collection}/valid/minimal"))
     read = ctx.get(ctx.item_path(collection, str(entity["id"])))
     require_status(read, 200, precondition=True)
-    for label, document in (("the created record", entity), ("the record read back", require_json(read))):
+    for label, exchange, document in (("the created record", created, entity),
+                                      ("the record read back", read, require_json(read))):
         for name in ("created_at", "updated_at"):
             value = document.get(name)
-            if instant(value) is None or ctx.schemas.errors("common.json#/$defs/date-time", value):
+            moment = instant(value)
+            if moment is None or ctx.schemas.errors("common.json#/$defs/date-time", value):
                 yield fail(f"{label}: {name} is not an RFC 3339 date-time with an offset",
-                           expected="e.g. 2026-11-25T10:00:00+08:00", found=value, location=f"/{name}")
+                           expected="e.g. 2026-11-25T10:00:00.250+08:00", found=value, location=f"/{name}")
+                continue
+            clock = _response_time(created)
+            if abs(moment - clock) > _CLOCK_SLACK:
+                yield fail(f"{label}: {name} {value} is {abs(moment - clock).total_seconds():.0f} s away from the "
+                           f"creating response's Date ({created.headers.get('date') or 'the suite clock'}); it must be "
+                           "the real instant of the change", expected=f"within 300 s of {clock.isoformat()}",
+                           found=value, location=f"/{name}")
 
 
 @check("entities.instant_preserved")
@@ -130,14 +196,25 @@ def instant_preserved(ctx: CheckContext, *, collection: str, fixture: str, field
         read = ctx.get(ctx.item_path(collection, str(created["id"])))
         require_status(read, 200, precondition=True)
         got = require_json(read).get(field)
-        if instant(got) is None or instant(got) != instant(value):
+        sent_at, got_at = instant(value), instant(got)
+        if sent_at is None or got_at is None or not same_instant(sent_at, got_at):
             yield fail(f"{field} was sent as {value} and read back as a different instant",
                        expected=value, found=got, location=f"/{field}")
 
 
+def _removed(patch: dict[str, Any], prefix: str = "") -> Iterator[str]:
+    """Pointers a merge patch removes (its nulls, at any depth)."""
+    for key, value in patch.items():
+        if value is None:
+            yield f"{prefix}/{key}"
+        elif isinstance(value, dict):
+            yield from _removed(value, f"{prefix}/{key}")
+
+
 @check("entities.merge_patch")
 def merge_patch(ctx: CheckContext, *, collection: str, fixture: str, patch: dict[str, Any]) -> Iterator[Finding]:
-    """PATCH is JSON Merge Patch: members change, null removes, the rest stays, updated_at moves on."""
+    """PATCH is JSON Merge Patch: members change, nested objects merge member by member, null removes at any
+    depth, the rest stays, updated_at does not move backwards."""
     payload = ctx.fixture(fixture)
     _, created = ctx.create(collection, payload)
     path = ctx.item_path(collection, str(created["id"]))
@@ -146,15 +223,13 @@ def merge_patch(ctx: CheckContext, *, collection: str, fixture: str, patch: dict
     read = ctx.get(path)
     require_status(read, 200)
     after = require_json(read)
-    for key, value in patch.items():
-        if value is None and key in after:
-            yield fail(f"merge patch {{{key!r}: null}} must remove the field; it is still there",
-                       expected="absent", found=after[key], location=f"/{key}")
-        elif value is not None and not equal_values(value, after.get(key)):
-            yield fail(f"field {key!r} was not updated by the patch", expected=value, found=after.get(key),
-                       location=f"/{key}")
-    untouched = {k: v for k, v in payload.items() if k not in patch}
-    yield from _differences(ctx, collection, untouched, after)
+    for pointer in _removed(patch):
+        parent, _, leaf = pointer.rpartition("/")
+        holder = _pointer_get(after, parent) if parent else after
+        if isinstance(holder, dict) and leaf in holder:
+            yield fail(f"merge patch null at {pointer} must remove the member; it is still there",
+                       expected="absent", found=holder[leaf], location=pointer)
+    yield from _differences(ctx, collection, apply_merge_patch(payload, patch), after)
     before, now = instant(created.get("updated_at")), instant(after.get("updated_at"))
     if before is None or now is None or now < before:
         yield fail("updated_at must not move backwards after a change", expected=f">= {created.get('updated_at')}",

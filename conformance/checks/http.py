@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..results import Finding, fail
 from ..session import CheckContext
 from . import check
-from ._expect import JSON_TYPES
+from ._expect import JSON_TYPES, offered_collections, operations, record_to_aim_at
 
 
 @check("http.json_media_type")
@@ -35,19 +35,21 @@ def json_media_type(ctx: CheckContext, *, collections: list[str]) -> Iterator[Fi
 
 
 @check("http.bearer_required")
-def bearer_required(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]:
-    """Without a token, every non-public endpoint answers 401 with a Bearer challenge (RFC 6750)."""
-    for name in collections:
-        path = ctx.collection(name).path
-        for method in ("GET", "POST"):
-            exchange = ctx.request(method, path, token=False, json_body={} if method == "POST" else None)
+def bearer_required(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
+    """Without a token, every operation the catalogue offers (list, create; read, patch, delete when offered,
+    transitions) answers 401 with a Bearer challenge (RFC 6750), at collection and item paths alike."""
+    for name in offered_collections(ctx, collections):
+        record_id = record_to_aim_at(ctx, name)
+        for op in operations(ctx, name, record_id):
+            exchange = op.send(ctx, token=False)
             if exchange.status != 401:
-                yield fail(f"{method} {path} without a token answered {exchange.status}",
-                           expected=401, found=exchange.status)
+                note = ctx.discard(name, exchange) if op.kind == "create" else None
+                yield fail(f"{op.method} {op.path} without a token answered {exchange.status}"
+                           + (f"; {note}" if note else ""), expected=401, found=exchange.status)
                 continue
             challenge = exchange.headers.get("www-authenticate", "")
             if not challenge.lower().startswith("bearer"):
-                yield fail(f"{method} {path}: 401 without a `WWW-Authenticate: Bearer …` challenge",
+                yield fail(f"{op.method} {op.path}: 401 without a `WWW-Authenticate: Bearer …` challenge",
                            expected="Bearer realm=…", found=challenge or None, location="WWW-Authenticate")
 
 

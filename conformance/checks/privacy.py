@@ -9,12 +9,12 @@ from ..results import Finding, fail
 from ..session import CheckContext
 from ..verdicts import Verdict
 from . import check
-from ._expect import require_json, require_status
-from ._roles import as_role, create_in
+from ._expect import instant, require_json, require_status
+from ._roles import as_role, create_in, listed_items, role_pages
 
 _COMMON = "common.json#/$defs/"
-# Where the standard's personal data sits in a resident, and the mask definition of each.
-_PERSONAL = (("/identity/number", "masked-identity-number", 6, 4), ("/phone", "masked-mobile-phone", 3, 4))
+# The standard's masks by the last segment of a catalogue pii_fields pointer: definition, kept head and tail.
+_MASKS = {"number": ("masked-identity-number", 6, 4), "phone": ("masked-mobile-phone", 3, 4)}
 
 
 def _at(entity: Any, pointer: str) -> Any:
@@ -27,28 +27,76 @@ def _expected_mask(value: str, head: int, tail: int) -> str:
     return value[:head] + "*" * (len(value) - head - tail) + value[-tail:]
 
 
+def _read_paths(ctx: CheckContext, collection: str, role_name: str, created: list[dict[str, Any]]
+                ) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each created record as ``role_name`` sees it on every read path it comes back on (S12): by id, the
+    listing (whichever page holds it), an `updated_since` sync in pages of one (so later pages too), and
+    the record an event of the feed points at, when the platform declares `event-feed`."""
+    ids = [str(entity["id"]) for entity in created]
+    for record_id in ids:
+        item = ctx.item_path(collection, record_id)
+        exchange = as_role(ctx, role_name, "GET", item)
+        require_status(exchange, 200, why=f"the {role_name!r} role may read", precondition=True)
+        yield f"GET {item} (by id)", require_json(exchange, precondition=True)
+    capabilities = ctx.session.capabilities()
+    walks: list[tuple[str, dict[str, Any], int | None]] = [("the listing", {}, None)]
+    stamps = sorted((instant(e.get("updated_at")), e.get("updated_at")) for e in created if instant(e.get("updated_at")))
+    if stamps and "updated-since" in capabilities:
+        since = ctx.catalogue.page["updated_since_param"]
+        walks.append((f"the {since}={stamps[0][1]} sync", {since: stamps[0][1]}, 1))
+    for label, params, limit in walks:
+        missing = set(ids)
+        for number, items in role_pages(ctx, collection, role_name, params=params, limit=limit):
+            for item in items:
+                if str(item.get("id")) in missing:
+                    missing.discard(str(item.get("id")))
+                    yield f"{label}, page {number}", item
+            if not missing:
+                break
+    if "event-feed" in capabilities and ctx.collection(collection).lifecycle and "events" in ctx.catalogue.collections:
+        yield from _through_feed(ctx, role_name, set(ids))
+
+
+def _through_feed(ctx: CheckContext, role_name: str, ids: set[str]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """The feed names records by reference (its schema carries no entity data): follow the href of each of ours."""
+    followed: set[str] = set()
+    for item in listed_items(ctx, "events", role_name):
+        resource = item.get("resource")
+        href = resource.get("href") if isinstance(resource, dict) else None
+        if isinstance(href, str) and str(resource.get("id")) in ids and href not in followed:
+            followed.add(href)
+            exchange = as_role(ctx, role_name, "GET", href)
+            if exchange.status == 200 and isinstance(body := require_json(exchange), dict):
+                yield f"the event feed's href {href}", body
+
+
+def _mask_findings(ctx: CheckContext, collection: str, sent: dict[str, Any], shown: dict[str, Any],
+                   where: str) -> Iterator[Finding]:
+    for pointer in ctx.collection(collection).pii_fields:
+        value = _at(sent, pointer)
+        definition, head, tail = _MASKS.get(pointer.rsplit("/", 1)[-1], ("masked-mobile-phone", 3, 4))
+        if not isinstance(value, str):
+            continue
+        got = _at(shown, pointer)
+        if got == value:
+            yield fail(f"{where}: {pointer} is shown in full to a token without the PII scope", location=pointer)
+        elif ctx.schemas.errors(_COMMON + definition, got) or got != _expected_mask(value, head, tail):
+            yield fail(f"{where}: {pointer} is not masked the standard's way ({head} kept, asterisks, {tail} kept)",
+                       expected=_expected_mask(value, head, tail), found=got, location=pointer)
+
+
 @check("privacy.masking")
 def masking(ctx: CheckContext, *, collection: str, fixture: str, role: str = "reader") -> Iterator[Finding]:
-    """Without the PII scope identity number and phone use the standard's masks (6+4, 3+4); with it, in full."""
+    """Without the PII scope identity numbers and phones (the catalogue's pii_fields) use the standard's masks
+    (6+4, 3+4) on every read path — by id, every page of the listing, `updated_since`, the feed; with it, in full."""
     payload = ctx.fixture(fixture)
-    _, entity = ctx.create(collection, payload, purpose=f"a record from {fixture}")
-    item = ctx.item_path(collection, str(entity["id"]))
-    masked = as_role(ctx, role, "GET", item)
-    require_status(masked, 200, why=f"the {role!r} role may read", precondition=True)
-    full = ctx.get(item)
+    created = [ctx.create(collection, ctx.fixture(fixture), purpose=f"a record from {fixture}")[1] for _ in range(2)]
+    for where, shown in _read_paths(ctx, collection, role, created):
+        yield from _mask_findings(ctx, collection, payload, shown, where)
+    full = ctx.get(ctx.item_path(collection, str(created[0]["id"])))
     require_status(full, 200, precondition=True)
-    masked_entity, full_entity = require_json(masked), require_json(full)
-    for pointer, definition, head, tail in _PERSONAL:
-        sent = _at(payload, pointer)
-        if not isinstance(sent, str):
-            continue
-        shown = _at(masked_entity, pointer)
-        if shown == sent:
-            yield fail(f"{pointer} is shown in full to a token without the PII scope", location=pointer)
-        elif ctx.schemas.errors(_COMMON + definition, shown) or shown != _expected_mask(sent, head, tail):
-            yield fail(f"{pointer} is not masked the standard's way ({head} kept, asterisks, {tail} kept)",
-                       expected=_expected_mask(sent, head, tail), found=shown, location=pointer)
-        if _at(full_entity, pointer) != sent:
+    for pointer in ctx.collection(collection).pii_fields:
+        if isinstance(_at(payload, pointer), str) and _at(require_json(full), pointer) != _at(payload, pointer):
             yield fail(f"{pointer} is not shown in full to a token holding the PII scope", location=pointer)
 
 
@@ -82,22 +130,25 @@ def not_in_errors(ctx: CheckContext, *, collection: str, fixture: str, invalid_f
 @check("privacy.sensitive_tags")
 def sensitive_tags(ctx: CheckContext, *, collection: str, fixture: str, tags: list[str],
                    role: str = "pii-reader") -> Iterator[Finding]:
-    """Sensitive tags are omitted for a token without the sensitive scope (even with PII), shown with it."""
+    """Sensitive tags are omitted for a token without the sensitive scope (even with PII) on every read path —
+    by id, every page of the listing, `updated_since`, the feed — and shown with it."""
     sensitive = set(ctx.schemas.documents[ctx.schemas.uri("common.json")]["$defs"]["sensitive-tag"]["enum"])
-    _, entity = create_in(ctx, collection, fixture)
     payload_tags = set(tags)
-    item = ctx.item_path(collection, str(entity["id"]))
-    require_status(ctx.patch(item, {"tags": tags}), 200, why="tags are part of the record", precondition=True)
-    limited = as_role(ctx, role, "GET", item)
-    require_status(limited, 200, why=f"the {role!r} role may read", precondition=True)
-    shown = set(require_json(limited).get("tags") or [])
-    if shown & sensitive:
-        yield fail(f"a token without the sensitive scope sees the tags {sorted(shown & sensitive)}",
-                   expected=sorted(payload_tags - sensitive), found=sorted(shown), location="/tags")
-    if (payload_tags - sensitive) - shown:
-        yield fail("ordinary tags vanished for a token without the sensitive scope", location="/tags",
-                   expected=sorted(payload_tags - sensitive), found=sorted(shown))
-    full = set(require_json(ctx.get(item)).get("tags") or [])
+    created = []
+    for _ in range(2):
+        _, entity = create_in(ctx, collection, fixture)
+        patched = ctx.patch(ctx.item_path(collection, str(entity["id"])), {"tags": tags})
+        require_status(patched, 200, why="tags are part of the record", precondition=True)
+        created.append(require_json(patched, precondition=True))
+    for where, item in _read_paths(ctx, collection, role, created):
+        shown = set(item.get("tags") or [])
+        if shown & sensitive:
+            yield fail(f"{where}: a token without the sensitive scope sees the tags {sorted(shown & sensitive)}",
+                       expected=sorted(payload_tags - sensitive), found=sorted(shown), location="/tags")
+        if (payload_tags - sensitive) - shown:
+            yield fail(f"{where}: ordinary tags vanished for a token without the sensitive scope", location="/tags",
+                       expected=sorted(payload_tags - sensitive), found=sorted(shown))
+    full = set(require_json(ctx.get(ctx.item_path(collection, str(created[0]["id"])))).get("tags") or [])
     if full != payload_tags:
         yield fail("a token holding the sensitive scope does not see every tag", expected=sorted(payload_tags),
                    found=sorted(full), location="/tags")

@@ -1,45 +1,78 @@
-"""Authentication and authorisation: bad tokens, missing scopes, and isolation between tenants."""
+"""Authentication and authorisation: bad tokens, missing scopes, and isolation between tenants.
+
+Breadth is the catalogue's: each rule is tried on every operation it applies to (collection and item
+paths, reads and writes, transitions of lifecycle collections) of every collection the profile names,
+or of every collection the platform lists in discovery when it names none.
+"""
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
+from typing import Any
 
-from ..credentials import tampered_signature
 from ..results import Finding, fail
 from ..session import CheckContext
 from ..verdicts import Verdict
 from . import check
-from ._expect import require_status
-from ._roles import as_role, create_in, listed_items, role, tenant_community
+from ._expect import Operation, offered_collections, operations, record_to_aim_at, require_status
+from ._roles import as_role, listed_items, role, tenant_community, tenant_record
 
 _DENIED = (403, 404)
 
 
 def _bad_tokens(ctx: CheckContext) -> Iterator[tuple[str, str | None]]:
+    """Tokens that must be refused; none is decoded (S11: tokens are opaque to clients)."""
     valid = role(ctx, ctx.session.credentials.default).token
     yield "a malformed token", "not-a-token"
-    yield "a token with a wrong signature", tampered_signature(valid)
+    yield "a token with a wrong signature", _altered(valid)
+    yield "a token the platform never issued", secrets.token_urlsafe(32)
     expired = ctx.session.credentials.get("expired")
     yield "an expired token", expired.token if expired else None
 
 
+def _altered(token: str) -> str:
+    """The valid token with one character of its tail changed: a wrong signature for a signed token, an unknown
+    one for an opaque token. The sixth character from the end carries real bits in base64url (the last may not)."""
+    at = max(len(token) - 6, 0)
+    replacement = "A" if token[at:at + 1] != "A" else "B"
+    return token[:at] + replacement + token[at + 1:]
+
+
+def _first_transition(ctx: CheckContext, collection: str) -> dict[str, str]:
+    """The request of the first step of the lifecycle's main path: allowed from the initial state."""
+    step = ctx.catalogue.lifecycle_of(collection).path_to_final()[0]
+    return {"to": step.target, "role": step.roles[0]}
+
+
+def _write_body(ctx: CheckContext, collection: str, op: Operation, fixture: str | None = None) -> Any:
+    """A body that would succeed if the request were authorised: a valid record, an empty patch, a legal step."""
+    if op.kind == "create":
+        return ctx.fixture(fixture or f"{collection}/valid/minimal")
+    if op.kind == "transition":
+        return _first_transition(ctx, collection)
+    return {} if op.kind == "update" else None
+
+
 @check("security.rejects_bad_tokens")
-def rejects_bad_tokens(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]:
-    """Malformed, wrongly signed and expired tokens get 401 with a Bearer challenge; public paths stay open."""
-    for what, token in _bad_tokens(ctx):
+def rejects_bad_tokens(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
+    """Malformed, wrongly signed, never issued and expired tokens get 401 with a Bearer challenge on every
+    operation, reads and writes; public paths stay open."""
+    tokens = list(_bad_tokens(ctx))
+    for what, token in tokens:
         if token is None:
             yield Finding(Verdict.INCONCLUSIVE, f"{what} was not tried: add an `expired` role (a token that has "
                                                 "expired) to the credentials file")
-            continue
-        for name in collections:
-            path = ctx.collection(name).path
-            exchange = ctx.get(path, token=token)
-            if exchange.status != 401:
-                yield fail(f"GET {path} with {what} answered {exchange.status}; it must be refused with 401",
-                           expected=401, found=exchange.status)
-            elif not exchange.headers.get("www-authenticate", "").lower().startswith("bearer"):
-                yield fail(f"GET {path} with {what}: 401 without a `WWW-Authenticate: Bearer …` challenge",
-                           location="WWW-Authenticate")
+    usable = [(what, token) for what, token in tokens if token is not None]
+    # A covering design, not the full product: every kind of bad token meets every kind of operation (on the
+    # first collection offering it), and every operation of every collection meets one kind of bad token.
+    met: set[str] = set()
+    for index, name in enumerate(offered_collections(ctx, collections)):
+        for number, op in enumerate(operations(ctx, name, record_to_aim_at(ctx, name))):
+            chosen = usable if op.kind not in met else [usable[(index + number) % len(usable)]]
+            met.add(op.kind)
+            for what, token in chosen:
+                yield from _refused(ctx, name, op, what, token)
     for path in ctx.catalogue.public_paths:
         exchange = ctx.get(path, token=False)
         if exchange.status != 200:
@@ -47,68 +80,89 @@ def rejects_bad_tokens(ctx: CheckContext, *, collections: list[str]) -> Iterator
                        found=exchange.status)
 
 
+def _refused(ctx: CheckContext, name: str, op: Operation, what: str, token: str) -> Iterator[Finding]:
+    exchange = op.send(ctx, token=token)  # an empty body: the refusal must come before validation
+    if exchange.status != 401:
+        note = ctx.discard(name, exchange) if op.kind == "create" else None
+        yield fail(f"{op.method} {op.path} with {what} answered {exchange.status}; it must be refused with 401"
+                   + (f"; {note}" if note else ""), expected=401, found=exchange.status)
+    elif not exchange.headers.get("www-authenticate", "").lower().startswith("bearer"):
+        yield fail(f"{op.method} {op.path} with {what}: 401 without a `WWW-Authenticate: Bearer …` challenge",
+                   location="WWW-Authenticate")
+
+
 @check("security.scope_required")
-def scope_required(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
-    """A token with the read scope but not the write scope reads, and is refused every write with 403."""
-    coll = ctx.collection(collection)
-    _, entity = create_in(ctx, collection, fixture)
-    item = ctx.item_path(collection, str(entity["id"]))
-    require_status(as_role(ctx, "reader", "GET", item), 200, why="the reader role may read", precondition=True)
-    attempts = [("POST", coll.path, ctx.fixture(fixture)), ("PATCH", item, {}), ("DELETE", item, None)]
-    for method, path, body in attempts:
-        if method == "DELETE" and not ctx.offers_delete():
-            continue  # DELETE is optional (S2): without the capability there is no write to refuse
-        headers = {"Content-Type": "application/merge-patch+json"} if method == "PATCH" else None
-        exchange = as_role(ctx, "reader", method, path, json_body=body, headers=headers)
-        if exchange.status != 403:
-            note = ctx.discard(collection, exchange) if method == "POST" else None
-            yield fail(f"{method} {path} with a token lacking the write scope answered {exchange.status}"
-                       + (f"; {note}" if note else ""), expected=403, found=exchange.status)
-    if ctx.get(item).status != 200:
-        yield fail(f"{item} is gone after a DELETE by a token without the write scope")
+def scope_required(ctx: CheckContext, *, collections: list[str] | None = None,
+                   fixture: str | None = None) -> Iterator[Finding]:
+    """A token with the read scope but not the write scope reads, and is refused every write — create, patch,
+    delete when offered, transitions — with 403, which changes nothing. ``fixture`` (one collection only)
+    replaces the `valid/minimal` fixture."""
+    for name in offered_collections(ctx, collections, writable=True):
+        _, entity = ctx.create(name, ctx.fixture(fixture or f"{name}/valid/minimal"), purpose="a record to aim at")
+        ops = operations(ctx, name, str(entity["id"]))
+        item = ctx.item_path(name, str(entity["id"]))
+        require_status(as_role(ctx, "reader", "GET", item), 200, why="the reader role may read", precondition=True)
+        for op in (op for op in ops if op.writes):
+            exchange = op.send(ctx, _write_body(ctx, name, op, fixture), token=role(ctx, "reader").token)
+            if exchange.status != 403:
+                note = ctx.discard(name, exchange) if op.kind == "create" else None
+                yield fail(f"{op.method} {op.path} with a token lacking the write scope answered {exchange.status}"
+                           + (f"; {note}" if note else ""), expected=403, found=exchange.status)
+        after = ctx.get(item)
+        if after.status != 200:
+            yield fail(f"{item} is gone after a DELETE by a token without the write scope")
+        elif ctx.collection(name).lifecycle:
+            status_field = ctx.catalogue.lifecycle_of(name).status_field
+            if after.json().get(status_field) != entity.get(status_field):
+                yield fail(f"{item} changed state after a transition by a token without the write scope",
+                           expected=entity.get(status_field), found=after.json().get(status_field),
+                           location=f"/{status_field}")
 
 
 @check("security.tenant_isolation")
-def tenant_isolation(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
-    """A token bound to community B cannot read, change or delete a record of community A by its id."""
+def tenant_isolation(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
+    """A token bound to community B cannot read, change, delete or move (transitions) a record of community A
+    by its id, in any collection."""
     community_a = tenant_community(ctx, "tenant-a")
     tenant_community(ctx, "tenant-b")
-    _, entity = create_in(ctx, collection, fixture, community_a)
-    record_id = str(entity["id"])
-    item = ctx.item_path(collection, record_id)
-    require_status(as_role(ctx, "tenant-a", "GET", item), 200, why="tenant A reads its own record", precondition=True)
-    for method, body in (("GET", None), ("PATCH", {"extensions": None}), ("DELETE", None)):
-        if method == "DELETE" and not ctx.offers_delete():
-            continue  # DELETE is optional (S2): a 405 to another tenant is no leak, and not this rule
-        headers = {"Content-Type": "application/merge-patch+json"} if method == "PATCH" else None
-        exchange = as_role(ctx, "tenant-b", method, item, json_body=body, headers=headers)
-        if exchange.status not in _DENIED:
-            yield fail(f"{method} {item} (community A's record) with community B's token answered "
-                       f"{exchange.status}; another tenant's id must give 403 or 404", expected=list(_DENIED),
-                       found=exchange.status)
-        elif method == "GET" and any(str(v) in exchange.text for k, v in entity.items()
-                                     if k in ("name", "identity") and v):
-            yield fail(f"the {exchange.status} to community B's GET {item} still shows the record's data")
-    if as_role(ctx, "tenant-a", "GET", item).status != 200:
-        yield fail(f"{item} of community A is gone after community B's DELETE")
+    for name in offered_collections(ctx, collections, writable=True):
+        entity = tenant_record(ctx, name, community_a)
+        record_id = str(entity["id"])
+        item = ctx.item_path(name, record_id)
+        require_status(as_role(ctx, "tenant-a", "GET", item), 200, why="tenant A reads its own record",
+                       precondition=True)
+        # The tenant itself is never deleted: under a leak that would take community A from every later check.
+        kinds = ("read", "update", "transition") + (("delete",) if record_id != community_a else ())
+        for op in operations(ctx, name, record_id, kinds=kinds):
+            body = _first_transition(ctx, name) if op.kind == "transition" else {"extensions": None}
+            exchange = op.send(ctx, body, token=role(ctx, "tenant-b").token)
+            if exchange.status not in _DENIED:
+                yield fail(f"{op.method} {op.path} (community A's record) with community B's token answered "
+                           f"{exchange.status}; another tenant's id must give 403 or 404", expected=list(_DENIED),
+                           found=exchange.status)
+            elif op.kind == "read" and any(str(v) in exchange.text for k, v in entity.items()
+                                           if k in ("name", "identity") and v):
+                yield fail(f"the {exchange.status} to community B's GET {item} still shows the record's data")
+        if as_role(ctx, "tenant-a", "GET", item).status != 200:
+            yield fail(f"{item} of community A is gone after community B's DELETE")
 
 
 @check("security.tenant_listing")
-def tenant_listing(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
-    """A listing shows a tenant's token only records of its own community."""
+def tenant_listing(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
+    """Every listing shows a tenant's token only records of its own community."""
     community_a = tenant_community(ctx, "tenant-a")
     community_b = tenant_community(ctx, "tenant-b")
-    _, entity = create_in(ctx, collection, fixture, community_a)
-    record_id = str(entity["id"])
-    if record_id not in {str(item.get("id")) for item in listed_items(ctx, collection, "tenant-a")}:
-        yield Finding(Verdict.INCONCLUSIVE, f"precondition failed: tenant A's listing of {collection} "
-                                            f"does not show its own record {record_id}")
-        return
-    field = next((m for m, t in ctx.collection(collection).references.items()
-                  if ctx.collection(t).entity == "community"), None)
-    for item in listed_items(ctx, collection, "tenant-b"):
-        owner = item.get(field) if field else None
-        if str(item.get("id")) == record_id or (owner is not None and owner != community_b):
-            yield fail(f"community B's listing of {collection} shows {item.get('id')!r} of community {owner!r}",
-                       expected=community_b, found=owner, location=f"/items/{field}")
-            return
+    for name in offered_collections(ctx, collections, writable=True):
+        field = next((m for m, t in ctx.collection(name).references.items()
+                      if ctx.collection(t).entity == "community"), None)
+        record_id = str(tenant_record(ctx, name, community_a)["id"])
+        if record_id not in {str(item.get("id")) for item in listed_items(ctx, name, "tenant-a")}:
+            yield Finding(Verdict.INCONCLUSIVE, f"precondition failed: tenant A's listing of {name} "
+                                                f"does not show its own record {record_id}")
+            continue
+        for item in listed_items(ctx, name, "tenant-b"):
+            owner = item.get(field) if field else item.get("id")
+            if str(item.get("id")) == record_id or (owner is not None and owner != community_b):
+                yield fail(f"community B's listing of {name} shows {item.get('id')!r} of community {owner!r}",
+                           expected=community_b, found=owner, location=f"/items/{field or 'id'}")
+                break

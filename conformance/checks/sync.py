@@ -10,28 +10,40 @@ from . import check
 from ._expect import instant
 
 
+_MAX_PAGES = 25  # a sync that ignores its filter is not walked to the end in pages of two
+
+
 @check("sync.updated_since")
 def updated_since(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
-    """updated_since=T returns exactly the records updated at or after T, ordered by updated_at."""
+    """updated_since=T returns exactly the records updated at or after T, ordered by updated_at — checked on
+    several records over several pages, so the order is more than a one-item result."""
     fixture = f"{collection}/valid/minimal"
     _, older = ctx.create(collection, ctx.fixture(fixture))
-    _, newer = ctx.create(collection, ctx.fixture(fixture))
-    since = instant(newer.get("updated_at"))
+    created = [ctx.create(collection, ctx.fixture(fixture))[1] for _ in range(3)]
+    since = instant(created[0].get("updated_at"))
     if since is None:
         raise inconclusive("precondition failed: the created record has no usable updated_at")
     seen: list[tuple[str, object]] = []
-    for _, page in ctx.walk(collection, limit=50, params={"updated_since": newer["updated_at"]}):
+    param = ctx.catalogue.page["updated_since_param"]
+    wanted, complete = {str(e["id"]) for e in created}, False
+    for number, (_, page) in enumerate(ctx.walk(collection, limit=2, params={param: created[0]["updated_at"]}), 1):
         seen += [(str(i.get("id")), i.get("updated_at")) for i in page["items"] if isinstance(i, dict)]
+        complete = not page.get("next_cursor")
+        if wanted <= {i for i, _ in seen} or number >= _MAX_PAGES:
+            break  # ours are the oldest of the result: what follows them was written later
     ids = [i for i, _ in seen]
-    if str(newer["id"]) not in ids:
-        yield fail("a record updated at T is missing from updated_since=T", expected=newer["id"], found=ids[:10])
+    for entity in created:
+        if str(entity["id"]) not in ids and complete:  # a walk cut at _MAX_PAGES proves no absence
+            yield fail("a record updated at or after T is missing from updated_since=T", expected=entity["id"],
+                       found=ids[:10])
     older_at = instant(older.get("updated_at"))
     if older_at is not None and older_at < since and str(older["id"]) in ids:
         yield fail("a record updated before T is returned by updated_since=T",
-                   expected=f"updated_at >= {newer['updated_at']}", found=older.get("updated_at"))
+                   expected=f"updated_at >= {created[0]['updated_at']}", found=older.get("updated_at"))
     stamps = [instant(at) for _, at in seen]
     early = [at for (_, at), parsed in zip(seen, stamps, strict=True) if parsed is None or parsed < since]
     if early:
         yield fail(f"{len(early)} records returned by updated_since=T were updated before T", found=early[:3])
     if any(a is not None and b is not None and b < a for a, b in zip(stamps, stamps[1:], strict=False)):
-        yield fail("the sync is not ordered by updated_at", found=[at for _, at in seen][:10])
+        yield fail(f"the sync of {len(seen)} records over pages of 2 is not ordered by updated_at",
+                   found=[at for _, at in seen][:10])

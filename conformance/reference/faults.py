@@ -144,6 +144,22 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     # example-city (issue 3)
     ("city-street-code-missing", "EXC-WO-001", "work orders are sent without the city's street code"),
     ("city-street-code-unchecked", "EXC-WO-002", "a street code of another street is accepted"),
+    # issue 10: second places (core, guarantee)
+    ("created-at-local-as-utc", "CORE-TIME-001", "created_at is China's wall-clock time labelled Z (8 hours off)"),
+    ("patch-name-bmp-only", "CORE-CRUD-003", "on PATCH, characters outside the BMP are stored as '?'"),
+    ("patch-replaces-nested", "CORE-CRUD-005", "a merge patch replaces nested objects instead of merging them"),
+    ("patch-skips-identity-check", "CORE-VAL-002", "a merge patch's identity number is not checked (create is)"),
+    ("pii-unmasked-after-first-page", "GUA-PRIV-001", "listing pages after the first show personal data unmasked"),
+    ("pii-unmasked-in-sync", "GUA-PRIV-001", "updated_since results show personal data unmasked"),
+    ("sensitive-tags-in-listings", "GUA-PRIV-003", "listings show sensitive tags to tokens without the scope"),
+    ("consent-withdrawn-dropped", "GUA-PRIV-004", "consents are sent without withdrawn_at"),
+    ("audit-skips-refused-patch", "GUA-AUDIT-001", "a PATCH refused for want of the write scope leaves no audit record"),
+    ("unsupported-media-type-plain", "CORE-ERR-001", "415 is answered as application/json {\"error\": title}"),
+    ("method-not-allowed-plain", "CORE-ERR-001", "405 is answered as application/json {\"error\": title}"),
+    ("challenge-missing-on-items", "CORE-AUTH-001", "401 without a token on item paths carries no WWW-Authenticate"),
+    ("expired-token-accepted-on-writes", "GUA-AUTHN-001", "expired tokens are refused on reads but accepted on writes"),
+    ("scope-not-enforced-on-transitions", "GUA-AUTHZ-001", "transitions are served without the registry:write scope"),
+    ("tenant-transition-leak", "GUA-AUTHZ-002", "a transition on another community's record is applied by id"),
 )
 
 FAULTS: dict[str, Fault] = {name: Fault(name, req, text) for name, req, text in _TABLE}

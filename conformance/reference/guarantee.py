@@ -93,6 +93,8 @@ def _record(scope: Scope, status: int, location: str | None) -> None:
     platform: Platform = scope["app"].state.platform
     if scope["method"] == "DELETE" and "audit-skips-deletes" in platform.faults:
         return
+    if scope["method"] == "PATCH" and status == 403 and "audit-skips-refused-patch" in platform.faults:
+        return
     path: str = scope["path"]
     collection = next((c for c in platform.catalogue.collections.values()
                        if path == c.path or path.startswith(c.path + "/")), None)

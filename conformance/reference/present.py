@@ -102,6 +102,8 @@ def present(collection: Collection, record: Record, *, pii: bool, faults: frozen
     if "time-no-offset" in faults:
         for member in ("created_at", "updated_at"):
             entity[member] = _naive_local(entity[member])
+    if "created-at-local-as-utc" in faults:  # China's wall-clock time labelled Z: 8 hours off the real instant
+        entity["created_at"] = _naive_local(entity["created_at"]).replace(" ", "T") + "Z"
     kind = collection.entity
     if kind == "community" and "community-missing-crs" in faults:
         entity.pop("crs", None)
@@ -123,6 +125,8 @@ def _guarantee_faults(kind: str, faults: frozenset[str]) -> Any:
     """The output faults of the guarantee entities, as one function that edits the entity (or None)."""
     if kind == "consent" and "consent-missing-purpose" in faults:
         return lambda entity: entity.pop("purpose", None)
+    if kind == "consent" and "consent-withdrawn-dropped" in faults:
+        return lambda entity: entity.pop("withdrawn_at", None)
     if kind == "indicator" and "indicator-rate-percent" in faults:
         return lambda entity: entity.update(value=round(entity["value"] * 100, 2)) if "value" in entity else None
     return None

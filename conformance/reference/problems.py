@@ -35,6 +35,10 @@ _CODE_BY_STATUS = {400: "invalid-parameter", 404: "not-found", 405: "method-not-
                    415: "unsupported-media-type"}
 
 
+# Faults that answer one error status as plain JSON (issue 10: the problem format checked at every status).
+_PLAIN_BY_FAULT = {415: "unsupported-media-type-plain", 405: "method-not-allowed-plain"}
+
+
 class JsonResponse(Response):
     """JSON in UTF-8 with characters as they are (no ``\\u`` escapes)."""
 
@@ -64,7 +68,7 @@ def problem_response(request: Request, error: ProblemError) -> Response:
     rid = request_id(request)
     if "no-request-id" not in faults:
         headers[HEADER] = rid
-    if "problem-plain-json" in faults:
+    if "problem-plain-json" in faults or _PLAIN_BY_FAULT.get(error.status) in faults:
         return JsonResponse({"error": title}, status_code=error.status, headers=headers)
     body: dict[str, Any] = {
         "type": PROBLEM_BASE + error.code,
