@@ -17,7 +17,7 @@ from urllib.parse import urldefrag, urljoin
 
 from ...schemas import BASE_URI, SchemaStore
 
-__all__ = ["PREFIX", "Components", "component_name"]
+__all__ = ["FORMAT_PATTERNS", "PREFIX", "Components", "component_name", "merge", "page_schema", "patch_schema"]
 
 PREFIX = "#/components/schemas/"
 # Keywords that say nothing about validity: a $ref carrying only these stays a $ref.
@@ -30,7 +30,7 @@ _REPLACING = frozenset({"$ref", "type", "enum", "const", "anyOf", "oneOf", "allO
 # They state the shape only; the check character and the birth date still need the format checker.
 FORMAT_PATTERNS = {
     "gb11643": "^[1-9][0-9]{5}(18|19|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])[0-9]{3}[0-9X]$",
-    "gb32100": "^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$",
+    "gb32100": "^([0-9]{2}|[A-HJ-NP-RTUW-Y][0-9A-HJ-NP-RTUW-Y])[0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}$",
 }
 # A valid value of each, shown as the example (GB 11643-1999 appendix; a registered credit code).
 FORMAT_EXAMPLES = {"gb11643": "11010519491231002X", "gb32100": "91350100M000100Y43"}
@@ -136,13 +136,15 @@ def merge(base: Any, overlay: dict[str, Any], resolved: Any) -> dict[str, Any]:
 
 def patch_schema(create: dict[str, Any], resolved: Any, title: str) -> dict[str, Any]:
     """RFC 7396 merge patch derived from a create schema: nothing required, no members beyond the
-    create schema's, server-set (readOnly) members left out, ``null`` allowed where a member is optional
-    (null removes it). Nested objects written inline are patches too; referenced ones are sent whole."""
+    create schema's, ``null`` allowed where a member is optional (null removes it). Server-set members
+    stay, marked readOnly: a platform ignores them in a patch as in a create (the catalogue says so).
+    Nested objects written inline are patches too; referenced ones are sent whole."""
     create = resolved(create)
     required = set(create.get("required", []))
     members: dict[str, Any] = {}
     for name, sub in create.get("properties", {}).items():
         if resolved(sub).get("readOnly"):
+            members[name] = sub
             continue
         inline = "$ref" not in sub and sub.get("type") == "object" and "properties" in sub
         value = patch_schema(sub, resolved, "") if inline else sub
@@ -152,7 +154,7 @@ def patch_schema(create: dict[str, Any], resolved: Any, title: str) -> dict[str,
     if title:
         patch = {"title": title, "description": "JSON Merge Patch (RFC 7396) of the entity: send only the members "
                  "to change; null removes an optional member; id, created_at, updated_at and a lifecycle's "
-                 "status and status_history are set by the platform and cannot be patched.", **patch}
+                 "status and status_history (readOnly) are set by the platform and ignored in a patch.", **patch}
     return patch
 
 

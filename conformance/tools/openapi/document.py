@@ -9,12 +9,13 @@ from __future__ import annotations
 import functools
 import json
 from typing import Any
+from urllib.parse import urljoin
 
 from ...catalogue import Catalogue, Collection, catalogue
 from ...fixtures import fixture_names, load_fixture, resolve
 from ...resources import schemas_dir
 from ...schemas import BASE_URI, SchemaStore, schema_store
-from .components import PREFIX, Components, page_schema, patch_schema
+from .components import PREFIX, Components, merge, page_schema, patch_schema
 
 __all__ = ["SCHEME", "openapi_document", "operation_id"]
 
@@ -225,13 +226,19 @@ def _collection_paths(cat: Catalogue, collection: Collection, components: Compon
             "responses": {"204": {"description": "deleted", "headers": _headers()},
                           **_problems("401", "403", "404", "405", "409")}}
     if collection.lifecycle:
-        paths[f"{collection.path}/{{{_ITEM_ID}}}/transitions"] = _transition_path(collection, components, item, entity)
+        paths[f"{collection.path}/{{{_ITEM_ID}}}/transitions"] = _transition_path(collection, components, item, entity,
+                                                                                  entity_name)
     return paths
 
 
 def _transition_path(collection: Collection, components: Components, item: dict[str, Any],
-                     entity: dict[str, str]) -> dict[str, Any]:
+                     entity: dict[str, str], entity_name: str) -> dict[str, Any]:
     spec = _raw_catalogue()["transitions"]
+    # The generic request narrowed to this lifecycle's states: an unknown state is a schema error (422).
+    states = components.ref(urljoin(spec["lifecycles"], f"#/$defs/{collection.lifecycle}-status"))
+    request_name = f"{entity_name}.transition-request"
+    components.schemas[request_name] = merge(components.resolved(components.ref(spec["request_schema"])),
+                                             {"properties": {"to": states}}, components.resolved)
     problems = spec.get("problems", {})
     explained = "; ".join(f"{status} {code}" for status, code in sorted(problems.items()))
     return {"parameters": item["parameters"], spec.get("method", "POST").lower(): {
@@ -241,7 +248,7 @@ def _transition_path(collection: Collection, components: Components, item: dict[
                        f"role may make which transition; scope `{collection.scopes['write']}`. Refusals: {explained}. "
                        "The status history gains one entry and the event feed one event.",
         "security": _security(collection.scopes["write"]),
-        "requestBody": {"required": True, "content": {JSON: {"schema": components.ref(spec["request_schema"])}}},
+        "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": PREFIX + request_name}}}},
         "responses": {"200": _ok(entity, "moved"), **_problems("400", "401", "403", "404", "409", "413", "415", "422")},
     }}
 
