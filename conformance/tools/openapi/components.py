@@ -134,20 +134,20 @@ def merge(base: Any, overlay: dict[str, Any], resolved: Any) -> dict[str, Any]:
     return out
 
 
-def patch_schema(create: dict[str, Any], resolved: Any, title: str) -> dict[str, Any]:
+def patch_schema(create: dict[str, Any], components: Components, title: str) -> dict[str, Any]:
     """RFC 7396 merge patch derived from a create schema: nothing required, no members beyond the
     create schema's, ``null`` allowed where a member is optional (null removes it). Server-set members
     stay, marked readOnly: a platform ignores them in a patch as in a create (the catalogue says so).
-    Nested objects written inline are patches too; referenced ones are sent whole."""
-    create = resolved(create)
+    A nested object is merged member by member too, so it is a patch of its own: inline, or as the
+    component ``<name>.patch`` beside a referenced one (``common.contact.patch``)."""
+    create = components.resolved(create)
     required = set(create.get("required", []))
     members: dict[str, Any] = {}
     for name, sub in create.get("properties", {}).items():
-        if resolved(sub).get("readOnly"):
+        if components.resolved(sub).get("readOnly"):
             members[name] = sub
             continue
-        inline = "$ref" not in sub and sub.get("type") == "object" and "properties" in sub
-        value = patch_schema(sub, resolved, "") if inline else sub
+        value = _nested_patch(sub, components)
         members[name] = value if name in required else {"anyOf": [value, {"type": "null"}]}
     patch: dict[str, Any] = {"type": "object", "properties": members,
                              "additionalProperties": create.get("additionalProperties", False)}
@@ -156,6 +156,19 @@ def patch_schema(create: dict[str, Any], resolved: Any, title: str) -> dict[str,
                  "to change; null removes an optional member; id, created_at, updated_at and a lifecycle's "
                  "status and status_history (readOnly) are set by the platform and ignored in a patch.", **patch}
     return patch
+
+
+def _nested_patch(sub: Any, components: Components) -> Any:
+    resolved = components.resolved(sub)
+    if not (isinstance(resolved, dict) and resolved.get("type") == "object" and "properties" in resolved):
+        return sub
+    if "$ref" not in sub:
+        return patch_schema(sub, components, "")
+    name = sub["$ref"].removeprefix(PREFIX) + ".patch"
+    if name not in components.schemas:
+        components.schemas[name] = {}  # placeholder against cycles
+        components.schemas[name] = patch_schema(sub, components, "")
+    return {"$ref": PREFIX + name}
 
 
 def page_schema(page: dict[str, Any], entity: dict[str, str], title: str) -> dict[str, Any]:

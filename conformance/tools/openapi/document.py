@@ -196,7 +196,7 @@ def _collection_paths(cat: Catalogue, collection: Collection, components: Compon
     if collection.writable:
         create_schema = components.ref(collection.create_schema)
         patch_name = f"{entity_name}.patch"
-        components.schemas[patch_name] = patch_schema(create_schema, components.resolved,
+        components.schemas[patch_name] = patch_schema(create_schema, components,
                                                       f"Merge patch of a {collection.entity}")
         examples = _examples(collection, cat)
         body: dict[str, Any] = {"schema": create_schema, **({"examples": examples} if examples else {})}
