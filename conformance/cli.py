@@ -5,7 +5,7 @@
                                    [--credentials-out FILE] [--attestations-out FILE]
     sc-conformance report keygen|sign|verify|compare|html|earl …
     sc-conformance profiles list|lint|diff|matrix …
-    sc-conformance openapi [-o FILE]
+    sc-conformance openapi [-o FILE] [--schemathesis-config FILE]
 """
 
 from __future__ import annotations
@@ -64,6 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     openapi = commands.add_parser("openapi", help="publish the interface standard as an OpenAPI 3.1 document")
     openapi.add_argument("-o", "--out", metavar="FILE", help="write to FILE instead of standard output")
     openapi.add_argument("--format", choices=["json", "yaml"], default="json")
+    openapi.add_argument("--schemathesis-config", metavar="FILE",
+                         help="also write a Schemathesis configuration (and its hooks file beside it)")
     return parser
 
 

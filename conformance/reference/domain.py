@@ -156,7 +156,7 @@ def adjust_query(platform: Platform, collection: Collection, query: PageQuery,
                  params: Mapping[str, str]) -> PageQuery:
     """The event feed's ``after`` parameter, and the listing faults of this module's requirements."""
     faults, entity = platform.faults, collection.entity
-    if entity == "event" and params.get("after") and "event-feed-after-ignored" not in faults:
+    if entity == "event" and params.get("after") is not None and "event-feed-after-ignored" not in faults:
         last = platform.store.get(collection.name, params["after"])
         if last is None:
             raise ProblemError(400, "invalid-parameter", f"query parameter 'after': no event {params['after']!r}; "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,31 +14,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
+from ..schemas import BASE_URI, schema_store
 from .tracing import HEADER, request_id
 
-__all__ = ["JsonResponse", "ProblemError", "install_handlers", "problem_response"]
+__all__ = ["JsonResponse", "ProblemError", "install_handlers", "problem_response", "registered_titles"]
 
 PROBLEM_BASE = "https://smart-community.example/problems/"
-TITLES = {
-    "validation-failed": "Validation failed",
-    "malformed-json": "Malformed JSON",
-    "invalid-parameter": "Invalid parameter",
-    "unsupported-media-type": "Unsupported media type",
-    "not-found": "Not found",
-    "method-not-allowed": "Method not allowed",
-    "conflict": "Conflict",
-    "reference-not-found": "Referenced record not found",
-    "unauthenticated": "Authentication required",
-    "forbidden": "Forbidden",
-    "payload-too-large": "Payload too large",
-    "internal-error": "Internal error",
-}
 _CODE_BY_STATUS = {400: "invalid-parameter", 404: "not-found", 405: "method-not-allowed", 413: "payload-too-large",
                    415: "unsupported-media-type"}
 
 
 # Faults that answer one error status as plain JSON (issue 10: the problem format checked at every status).
 _PLAIN_BY_FAULT = {415: "unsupported-media-type-plain", 405: "method-not-allowed-plain"}
+
+
+@functools.cache
+def registered_titles() -> dict[str, dict[str, str]]:
+    """The standard's problem registry (interface/problem.json, ``code`` with ``x-titles``): code → {zh, en}."""
+    code = schema_store().documents[BASE_URI + "interface/problem.json"]["properties"]["code"]
+    return {name: dict(code["x-titles"][name]) for name in code["enum"]}
 
 
 class JsonResponse(Response):
@@ -63,7 +59,8 @@ def problem_response(request: Request, error: ProblemError) -> Response:
     code = error.code
     if "problem-wrong-code" in faults and error.status == 404:
         code = "internal-error"
-    title = TITLES.get(error.code, "Error")
+    titles = registered_titles().get(error.code)  # every code it answers is registered (tests/test_problem_registry.py)
+    title = titles["en"] if titles else HTTPStatus(error.status).phrase
     headers = dict(error.headers)
     rid = request_id(request)
     if "no-request-id" not in faults:

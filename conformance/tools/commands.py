@@ -130,4 +130,9 @@ def openapi(args: argparse.Namespace) -> int:
 
         text = yaml.safe_dump(document, allow_unicode=True, sort_keys=False)
     _emit(text, args.out)
+    if getattr(args, "schemathesis_config", None):
+        from ..tools.openapi import write_schemathesis_config
+
+        for written in write_schemathesis_config(Path(args.schemathesis_config)):
+            print(f"wrote {written}", file=sys.stderr)
     return 0
