@@ -5,6 +5,7 @@
     sc-conformance report keygen|sign|verify|compare|html|earl …
     sc-conformance profiles list|lint|diff|matrix …
     sc-conformance openapi [-o FILE]
+    sc-conformance standard build -o DIR
 """
 
 from __future__ import annotations
@@ -59,7 +60,25 @@ def _parser() -> argparse.ArgumentParser:
     openapi = commands.add_parser("openapi", help="publish the interface standard as an OpenAPI 3.1 document")
     openapi.add_argument("-o", "--out", metavar="FILE", help="write to FILE instead of standard output")
     openapi.add_argument("--format", choices=["json", "yaml"], default="json")
+    _standard_parser(commands)
     return parser
+
+
+def _standard_parser(commands: argparse._SubParsersAction) -> None:
+    standard = commands.add_parser("standard", help="publish the readable specification").add_subparsers(
+        dest="action", required=True)
+    build = standard.add_parser("build", help="write the bilingual (zh/en) HTML specification and vendor guide")
+    build.add_argument("-o", "--out", required=True, metavar="DIR", help="directory to write the site into")
+
+
+def standard(args: argparse.Namespace) -> int:
+    from .reference import VARIANTS  # the doors hand the reference platform's tables to tools
+    from .tools.standard import build_site
+
+    site = build_site(args.out, variants=VARIANTS.values())
+    print(f"wrote {len(site.pages)} pages ({len(site.requirements)} requirements) to {args.out}; "
+          f"open {Path(args.out) / 'index.html'}")
+    return 0
 
 
 def _report_parser(commands: argparse._SubParsersAction) -> None:
@@ -254,6 +273,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(args)
         if args.command == "serve-reference":
             return serve_reference(args)
+        if args.command == "standard":
+            return standard(args)
         from .tools import commands
 
         if args.command == "report":
