@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-
 from .errors import ConformanceError, UsageError
 from .options import OPTIONS, add_options, dest
 

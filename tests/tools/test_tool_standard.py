@@ -6,7 +6,6 @@ import re
 import shutil
 import tempfile
 from html.parser import HTMLParser
-from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
@@ -224,7 +223,7 @@ def test_vendor_guide_documents_credentials_and_attestations_in_the_formats_the_
             assert scope in guide
         for word in ("--cleanup", "--deadline", "--insecure", "SC_TOKEN", "Retry-After", "credentials.json"):
             assert word in guide, (lang, word)
-        examples = dict(re.findall(r'<code id="(\w+)-example">(.*?)</code>', guide, re.S))
+        examples = dict(re.findall(r'<code id="(\w+)-example">(.*?)</code>', guide, re.DOTALL))
         (tmp_path / "roles.yaml").write_text(examples["credentials"], encoding="utf-8")
         credentials = load_credentials(tmp_path / "roles.yaml")
         assert set(credentials.roles) == set(ROLES)

@@ -39,10 +39,9 @@ from ..lint import requirement_inputs
 from .diagram import lifecycle_svg
 from .fields import entity_fields, type_rows
 
-__all__ = ["LANGUAGES", "SOURCE_PREFIX", "Site", "build_site", "source_target"]
+__all__ = ["LANGUAGES", "Site", "build_site", "content", "inline", "source_target"]
 
 LANGUAGES = ("zh", "en")
-SOURCE_PREFIX = "Standard §"
 # Pages with sections (an anchor each) and folders of pages, as a `Standard §…` source names them.
 _SECTIONED = ("conventions", "settles", "not-covered", "vendor-guide", "endpoints", "problems", "variants")
 _FOLDERS = ("entities", "lifecycles", "req", "profiles")
@@ -227,12 +226,10 @@ class _Writer:
         for lang in LANGUAGES:
             here = f"{lang}/{path}"
             other = next(x for x in LANGUAGES if x != lang)
-            ui = self.shared["c"]["ui"]
+            def t(key: str, _lang: str = lang, _ui: Mapping[str, Any] = self.shared["c"]["ui"]) -> str:
+                return _ui[key][_lang]
 
-            def t(key: str, _lang: str = lang) -> str:
-                return ui[key][_lang]
-
-            def L(value: Any, _lang: str = lang) -> Any:  # noqa: N802 - reads as a language pick in templates
+            def L(value: Any, _lang: str = lang) -> Any:
                 if isinstance(value, Mapping) and _lang in value:
                     return value[_lang]
                 return value

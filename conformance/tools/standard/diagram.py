@@ -84,11 +84,14 @@ def lifecycle_svg(lifecycle: Lifecycle) -> Markup:
     rows = max(r for _, r in place.values()) + 1
     width = _MARGIN_X * 2 + (columns - 1) * _DX + _W
     height = _MARGIN_Y + (rows - 1) * _DY + _H + 60
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="lifecycle" viewBox="0 0 {width} {height}" '
-             f'width="{width}" height="{height}" role="img" aria-labelledby="lc-{escape(lifecycle.name)}">',
-             f'<title id="lc-{escape(lifecycle.name)}">{escape(lifecycle.name)}</title>',
-             f'<defs><marker id="arrow-{escape(lifecycle.name)}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#57606a"/></marker></defs>']
+    name = escape(lifecycle.name)
+    parts = [
+        (f'<svg xmlns="http://www.w3.org/2000/svg" class="lifecycle" viewBox="0 0 {width} {height}" '
+         f'width="{width}" height="{height}" role="img" aria-labelledby="lc-{name}">'),
+        f'<title id="lc-{name}">{name}</title>',
+        (f'<defs><marker id="arrow-{name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" '
+         'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#57606a"/></marker></defs>'),
+    ]
     back = _back_edges(lifecycle)
     pairs = {(t.source, t.target) for t in lifecycle.transitions}
     for number, t in numbered(lifecycle):
