@@ -1,5 +1,6 @@
 """``sc-conformance standard build``: the readable bilingual specification generated from the data."""
 
+import functools
 import html
 import json
 import re
@@ -60,6 +61,7 @@ def pages(site):
     return {p.relative_to(site).as_posix(): Page(p.read_text(encoding="utf-8")) for p in site.rglob("*.html")}
 
 
+@functools.cache
 def requirements():
     found = {}
     for pid in profile_ids():
