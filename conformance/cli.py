@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+
 from .errors import ConformanceError, UsageError
 from .options import OPTIONS, add_options, dest
 
