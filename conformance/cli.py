@@ -6,6 +6,7 @@
     sc-conformance report keygen|sign|verify|compare|html|earl …
     sc-conformance profiles list|lint|diff|matrix …
     sc-conformance openapi [-o FILE] [--schemathesis-config FILE]
+    sc-conformance standard build -o DIR
 """
 
 from __future__ import annotations
@@ -66,7 +67,25 @@ def _parser() -> argparse.ArgumentParser:
     openapi.add_argument("--format", choices=["json", "yaml"], default="json")
     openapi.add_argument("--schemathesis-config", metavar="FILE",
                          help="also write a Schemathesis configuration (and its hooks file beside it)")
+    _standard_parser(commands)
     return parser
+
+
+def _standard_parser(commands: argparse._SubParsersAction) -> None:
+    standard = commands.add_parser("standard", help="publish the readable specification").add_subparsers(
+        dest="action", required=True)
+    build = standard.add_parser("build", help="write the bilingual (zh/en) HTML specification and vendor guide")
+    build.add_argument("-o", "--out", required=True, metavar="DIR", help="directory to write the site into")
+
+
+def standard(args: argparse.Namespace) -> int:
+    from .reference import VARIANTS  # the doors hand the reference platform's tables to tools
+    from .tools.standard import build_site
+
+    site = build_site(args.out, variants=VARIANTS.values())
+    print(f"wrote {len(site.pages)} pages ({len(site.requirements)} requirements) to {args.out}; "
+          f"open {Path(args.out) / 'index.html'}")
+    return 0
 
 
 def _report_parser(commands: argparse._SubParsersAction) -> None:
@@ -283,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run(args)
         if args.command == "serve-reference":
             return serve_reference(args)
+        if args.command == "standard":
+            return standard(args)
         from .tools import commands
 
         if args.command == "report":
