@@ -20,12 +20,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from . import __version__
+from . import __version__, redaction
+from .redaction import REDACTED
 from .transport import BoundedDecoder, WallClockTransport
 
 __all__ = ["Exchange", "Target", "TargetError"]
 
-REDACTED = "***REDACTED***"
 _EVIDENCE_BODY_LIMIT = 4096
 _SENSITIVE_HEADERS = {"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"}
 
@@ -149,6 +149,7 @@ class Target:
         self.deadline = deadline
         self.verify = verify
         self.secrets: list[str] = [s for s in [token, *(secrets or [])] if s]
+        redaction.register_secrets(self.secrets)
         limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
         self._clamp = WallClockTransport(verify=verify, limits=limits) if transport is None else None
         self._client = httpx.Client(
@@ -168,6 +169,7 @@ class Target:
     def add_secrets(self, values: list[str]) -> None:
         """Register more credentials to redact from everything recorded."""
         self.secrets.extend(v for v in values if v and v not in self.secrets)
+        redaction.register_secrets(values)
 
     def _wall_clock(self, method: str, path: str) -> float:
         """The instant this request must be done by: its own timeout, or the run's deadline if sooner."""
@@ -182,10 +184,7 @@ class Target:
         self._client.close()
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):  # a longer secret may contain a shorter one
-            if secret:
-                text = text.replace(secret, REDACTED)
-        return text
+        return redaction.redact(text)  # every encoded form and 12-character fragment of every credential
 
     def url(self, path: str) -> str:
         """Resolve a path (or an absolute URL on the same origin) against the base URL."""
@@ -222,7 +221,7 @@ class Target:
         if bearer:
             send_headers["Authorization"] = f"Bearer {bearer}"
             if bearer not in self.secrets:
-                self.secrets.append(bearer)
+                self.add_secrets([bearer])
         request = self._client.build_request(method, url, headers=send_headers, content=body, params=params)
         path = self.redact(request.url.path)
         started = time.monotonic()
@@ -277,8 +276,5 @@ class Target:
         return self._scrub(b"".join(chunks)[: self.max_body_bytes]), response, decoder.exceeded
 
     def _scrub(self, body: bytes) -> bytes:
-        """A target that echoes a credential must not get it into any check, message or report."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if secret and secret.encode() in body:
-                body = body.replace(secret.encode(), REDACTED.encode())
-        return body
+        """A target that echoes a credential, in any encoding, must not get it into any check, message or report."""
+        return redaction.redact_bytes(body)
