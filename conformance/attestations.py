@@ -7,16 +7,14 @@ path on the target. A manual requirement with a matching attestation becomes an 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import UsageError
+from .loading import data_file
 
 __all__ = ["Attestation", "attestations_for", "load_attestations", "register_attestations"]
 
@@ -44,15 +42,9 @@ class Attestation:
 def load_attestations(path: str | Path) -> dict[str, Attestation]:
     """Attestations by requirement id; problems are :class:`UsageError` naming the entry."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-        raw = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-    except OSError as exc:
-        raise UsageError(f"cannot read the attestation file {file}: {exc.strerror}") from None
-    except (ValueError, yaml.YAMLError):
-        raise UsageError(f"the attestation file {file} is not valid JSON/YAML") from None
+    raw, _ = data_file(file, "attestation")
     entries = raw.get("attestations") if isinstance(raw, dict) else None
-    if not isinstance(entries, list):
+    if not isinstance(entries, list):  # not an attestation file: quote nothing of it
         raise UsageError(f"{file}: expected `attestations: [{{requirement, attested_by, statement, "
                          f"document: {{reference, sha256}}}}, …]`")
     return {a.requirement: a for a in (_entry(file, i, e) for i, e in enumerate(entries))}

@@ -156,9 +156,11 @@ def _previous(args: argparse.Namespace) -> dict[str, Any] | None:
     """The report ``--rerun-failed`` names; its profile becomes the one run."""
     if not args.rerun_failed:
         return None
-    from .reports.signing import read_report
+    from .reports.merge import report_digest
+    from .reports.signing import check_signature, read_report, trusted_keys
 
-    previous = read_report(Path(args.rerun_failed))[1]
+    raw, previous = read_report(Path(args.rerun_failed))
+    args.rerun_trust, args.rerun_digest = check_signature(raw, previous, trusted_keys()), report_digest(raw)
     profile_id = previous["profile"]["id"]
     if args.profile and args.profile != [profile_id]:
         raise UsageError(f"--rerun-failed {args.rerun_failed} is a report of profile {profile_id!r}, "
@@ -168,9 +170,9 @@ def _previous(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def _verdict_code(report: dict[str, Any]) -> int:
-    if "baseline" in report:  # with a baseline, only regressions fail the run
-        return EXIT_NOT_CONFORMANT if report["baseline"]["regressions"] else EXIT_CONFORMANT
-    return EXIT_CONFORMANT if report["verdict"] == "conformant" else EXIT_NOT_CONFORMANT
+    from .reports.waivers import exit_ok  # waivers and a baseline change the exit status, never the verdict
+
+    return EXIT_CONFORMANT if exit_ok(report) else EXIT_NOT_CONFORMANT
 
 
 def run(args: argparse.Namespace) -> int:
@@ -178,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
 
     from .checks import validate_call
     from .profiles import load_profile, profile_ids
-    from .reports.merge import rerun_ids
+    from .reports.merge import rerun_selection
     from .reports.progress import Progress
 
     previous = _previous(args)
@@ -190,8 +192,11 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.rerun_failed} was run against another version of profile {profiles[0].id!r} "
                              f"(digest {previous['profile']['digest']}, installed {profiles[0].digest}); "
                              "run the whole profile again instead of --rerun-failed")
-        nodes = [f"{profiles[0].path}::{rid}" for rid in rerun_ids(previous)]
-        if not nodes:
+        ids, why = rerun_selection(previous, args.rerun_trust)
+        if why:
+            print(f"sc-conformance: {args.rerun_failed}: {why}")
+        nodes = [f"{profiles[0].path}::{rid}" for rid in ids or []]
+        if ids is not None and not nodes:
             print(f"sc-conformance: nothing to re-run: every requirement in {args.rerun_failed} passed")
             return _verdict_code(previous)
     report_dir = Path(args.report_dir)
@@ -215,16 +220,17 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_INTERNAL
         report = json.loads(path.read_text(encoding="utf-8"))
         if previous is not None:
-            report = _merge(previous, report, report_dir)
+            report = _merge(previous, report, report_dir, args)
         codes.append(_verdict_code(report))
     return max(codes)
 
 
-def _merge(previous: dict[str, Any], report: dict[str, Any], report_dir: Path) -> dict[str, Any]:
+def _merge(previous: dict[str, Any], report: dict[str, Any], report_dir: Path,
+           args: argparse.Namespace) -> dict[str, Any]:
     from .reports import write_reports
     from .reports.merge import merge_reports
 
-    merged = merge_reports(previous, report)
+    merged = merge_reports(previous, report, old_digest=args.rerun_digest, old_trust=args.rerun_trust)
     path = write_reports(merged, report_dir)
     print(f"merged the re-run of {len(report['requirements'])} requirements into {path}: {merged['verdict']}")
     return merged

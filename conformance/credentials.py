@@ -7,15 +7,15 @@ secrets: they are handed to the target for redaction and never written anywhere.
 from __future__ import annotations
 
 import base64
-import json
+import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import UsageError, did_you_mean
+from .loading import data_file, line_of, schema_problems
+from .redaction import register_secrets
 
 __all__ = ["ROLES", "Credentials", "Role", "issued_for", "load_credentials", "register_issued",
            "tampered_signature"]
@@ -66,41 +66,49 @@ class Credentials:
         return [name for name in names if name not in self.roles]
 
 
+# Messages for the schema's rules, by (field, validator): what to write instead, without quoting a value.
+_MESSAGES = {
+    ("token", "*"): "needs a non-empty string `token` of visible characters (no spaces, CR or LF)",
+    ("scopes", "*"): "`scopes` must be a list of strings or a space-separated string",
+    ("community", "*"): "`community` must be a community id (a string)",
+    ("roles", "*"): "expected a mapping `roles: {name: {token, scopes, community}}`; roles the guarantee "
+                    "profile uses: " + ", ".join(ROLES),
+    ("(top level)", "*"): "expected a mapping `roles: {name: {token, scopes, community}}`",
+}
+
+
 def load_credentials(path: str | Path) -> Credentials:
-    """Read a credentials file; a problem is a :class:`UsageError` that names the file, never a token."""
+    """Read a credentials file (schemas/suite/credentials.json); a problem names file, line and field, never a token."""
     file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot read the credentials file {file}: {exc.strerror}") from None
-    try:
-        raw = json.loads(text) if file.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError):
-        raise UsageError(f"the credentials file {file} is not valid {'JSON' if file.suffix == '.json' else 'YAML'}"
-                         ) from None
-    roles = raw.get("roles") if isinstance(raw, dict) else None
-    if not isinstance(roles, dict) or not roles:
-        raise UsageError(f"{file}: expected a mapping `roles: {{name: {{token, scopes, community}}}}`, "
-                         f"found {type(roles).__name__}; roles the guarantee profile uses: {', '.join(ROLES)}")
-    parsed = {str(name): _role(file, str(name), spec) for name, spec in roles.items()}
+    raw, lines = data_file(file, "credentials")
+    if not isinstance(raw, dict) or "roles" not in raw:  # not a credentials file: quote nothing of it
+        raise UsageError(f"{file}: not a credentials file: expected a mapping `roles: {{name: {{token, scopes, "
+                         f"community}}}}` (schemas/suite/credentials.json); roles the guarantee profile uses: "
+                         f"{', '.join(ROLES)}")
+    roles = raw.get("roles")
+    if isinstance(roles, dict):  # register what looks like a token before any message could be built
+        register_secrets(spec.get("token") for spec in roles.values()
+                         if isinstance(spec, dict) and isinstance(spec.get("token"), str))
+    problems = schema_problems(raw, "credentials.json", str(file), lines, _MESSAGES)
+    for name in roles if isinstance(roles, dict) else ():
+        close = did_you_mean(str(name), [r for r in ROLES if r != name])
+        if name not in ROLES and close and difflib.SequenceMatcher(None, str(name), close[17:-3]).ratio() >= 0.8:
+            problems.append(f"{file}:{line_of(lines, ('roles', str(name)))}: roles.{name}: unknown role{close}")
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UsageError(problems[0] + more)
+    parsed = {str(name): _role(str(name), spec) for name, spec in roles.items()}
     default = raw.get("default", "admin")
     if default not in parsed:
         raise UsageError(f"{file}: the default role {default!r} is not defined{did_you_mean(str(default), parsed)}")
     return Credentials(parsed, default)
 
 
-def _role(file: Path, name: str, spec: Any) -> Role:
-    if not isinstance(spec, dict) or not isinstance(spec.get("token"), str) or not spec["token"].strip():
-        raise UsageError(f"{file}: role {name!r} needs a non-empty string `token`")
+def _role(name: str, spec: dict[str, Any]) -> Role:
     scopes = spec.get("scopes", [])
     if isinstance(scopes, str):
         scopes = scopes.split()
-    if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-        raise UsageError(f"{file}: role {name!r}: `scopes` must be a list of strings or a space-separated string")
-    community = spec.get("community")
-    if community is not None and not isinstance(community, str):
-        raise UsageError(f"{file}: role {name!r}: `community` must be a community id (a string)")
-    return Role(name, spec["token"].strip(), frozenset(scopes), community)
+    return Role(name, spec["token"].strip(), frozenset(scopes), spec.get("community"))
 
 
 def tampered_signature(token: str) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .errors import ProfileError, did_you_mean
+from .loading import LoadError, StrictLoader, read_text
 from .resources import profiles_dir
 from .schemas import schema_store
 
@@ -117,10 +118,10 @@ class Profile:
 def _load_yaml(path: Path) -> tuple[Any, dict[JsonPath, int]]:
     """Parse YAML into plain data and a map from each value's path to its 1-based line."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProfileError(f"cannot read profile: {exc}", file=str(path)) from exc
-    loader = yaml.SafeLoader(text)
+        text = read_text(path, "profile")
+    except LoadError as exc:
+        raise ProfileError(str(exc).replace(f" {path}", ""), file=str(path)) from None
+    loader = StrictLoader(text)
     lines: dict[JsonPath, int] = {}
     try:
         node = loader.get_single_node()
@@ -146,10 +147,14 @@ def _load_yaml(path: Path) -> tuple[Any, dict[JsonPath, int]]:
             return loader.construct_object(node, deep=True)
 
         return build(node, ()), lines
+    except LoadError as exc:
+        raise ProfileError(str(exc), file=str(path), line=exc.line) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise ProfileError(f"invalid YAML: {exc.problem or exc}", file=str(path), line=line) from exc
+        raise ProfileError(f"invalid YAML: {exc.problem or 'syntax error'}", file=str(path), line=line) from None
+    except (yaml.YAMLError, RecursionError) as exc:
+        raise ProfileError(f"invalid YAML ({type(exc).__name__})", file=str(path)) from None
     finally:
         loader.dispose()
 
@@ -218,8 +223,10 @@ class _Raw:
 
 def _read(path: Path) -> _Raw:
     data, lines = _load_yaml(path)
-    if not isinstance(data, dict):
-        raise ProfileError("a profile is a mapping with id, version, title and requirements", file=str(path), line=1)
+    if not isinstance(data, dict) or not {"id", "requirements"} & set(data):
+        # not a profile at all (say `--profile /etc/shadow`): name the file, never quote what it holds
+        raise ProfileError("not a profile: expected a YAML mapping with id, version, kind, title and requirements",
+                           file=str(path), line=1)
     problem = _schema_error(path, data, lines)
     if problem:
         raise problem

@@ -23,7 +23,10 @@ from .profiles import Profile, Requirement, load_profile, profile_ids
 from .reports import write_reports
 from .reports.allure import describe_for_allure
 from .reports.junit import compact_properties
-from .reports.waivers import Exemptions
+from .escaping import terminal
+from .redaction import redact, redact_value, register_secrets
+from .reports.signing import trusted_keys
+from .reports.waivers import Exemptions, waiver_lines
 from .results import RequirementResult
 from .runner import Runner
 from .schemas import schema_store
@@ -85,6 +88,7 @@ class RequirementItem(pytest.Item):
     def runtest(self) -> None:
         plugin: ConformancePlugin = self.config.pluginmanager.get_plugin(ConformancePlugin.name)
         result = plugin.runner().run_requirement(self.requirement, self.profile.id)
+        result = RequirementResult.from_transport(redact_value(result.to_transport()))  # before anything renders it
         result, expected = plugin.exemptions.apply(result)
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_transport(), ensure_ascii=False)))
         describe_for_allure(result)
@@ -97,7 +101,7 @@ class RequirementItem(pytest.Item):
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
         if isinstance(excinfo.value, RequirementFailed):
-            return describe(excinfo.value.result)
+            return terminal(redact(describe(excinfo.value.result)))
         return super().repr_failure(excinfo)
 
     def reportinfo(self) -> tuple[Path, int, str]:
@@ -130,6 +134,7 @@ class ConformancePlugin:
         self.by_path = {p.path.resolve(): p for p in self.profiles}
         self.base_url: str | None = resolve_env("base-url", config.getoption("sc_base_url"))
         self.token: str | None = resolve_env("token", config.getoption("sc_token"))
+        register_secrets([self.token])
         seed = resolve_env("seed", config.getoption("sc_seed"))
         workerinput = getattr(config, "workerinput", None)
         if seed is None and workerinput is not None:
@@ -146,7 +151,9 @@ class ConformancePlugin:
         except ConformanceError as exc:
             raise pytest.UsageError(str(exc)) from None
         try:
-            self.exemptions = Exemptions.load(config.getoption("sc_waivers"), config.getoption("sc_baseline"))
+            self.exemptions = Exemptions.load(config.getoption("sc_waivers"), config.getoption("sc_baseline"),
+                                              trusted_keys())
+            self.exemptions.check_scope({p.id: [r.id for r in p.requirements] for p in self.profiles})
         except ConformanceError as exc:
             raise pytest.UsageError(str(exc)) from None
         self.results: dict[str, dict[str, RequirementResult]] = {p.id: {} for p in self.profiles}
@@ -238,7 +245,7 @@ class ConformancePlugin:
                 target=target, seed=self.seed, started_at=self.started_at, finished_at=finished,
                 created_records=created,
             )
-            self.exemptions.annotate(report)
+            self.exemptions.annotate(report, [r.id for r in profile.requirements])
             self.written.append((report, write_reports(report, self.report_dir)))
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
@@ -255,6 +262,8 @@ class ConformancePlugin:
             terminalreporter.write(f"{report['profile']['id']} {report['profile']['version']}: ")
             terminalreporter.write(verdict.upper(), **markup)
             terminalreporter.write_line(f"  ({shown}; score {report['summary']['score']}) → {path}")
+            for line in waiver_lines(report):
+                terminalreporter.write_line("  " + terminal(redact(line), newlines=False), yellow=True)
         terminalreporter.write_line(f"seed {self.seed} (re-run with --sc-seed {self.seed})")
         if self.inputs.insecure:
             terminalreporter.write_line(self.inputs.transport_record()["warning"], red=True, bold=True)

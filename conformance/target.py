@@ -21,12 +21,12 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from . import __version__
+from . import __version__, redaction
+from .redaction import REDACTED
 from .transport import BoundedDecoder, WallClockTransport
 
 __all__ = ["Exchange", "RateLimits", "Target", "TargetError", "retry_after"]
 
-REDACTED = "***REDACTED***"
 RETRY_STATUSES = (429, 503)  # S5: answered with Retry-After, the request is sent again after the wait
 MAX_RETRIES = 3  # per request
 DEFAULT_RETRY_BUDGET = 60.0  # seconds of waiting per run
@@ -188,6 +188,7 @@ class Target:
         self.secrets: list[str] = [s for s in [token, *(secrets or [])] if s]
         self.rate_limits = RateLimits(budget=retry_budget)
         self._sleep = sleep
+        redaction.register_secrets(self.secrets)
         limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
         self._clamp = WallClockTransport(verify=verify, limits=limits) if transport is None else None
         self._client = httpx.Client(
@@ -207,6 +208,7 @@ class Target:
     def add_secrets(self, values: list[str]) -> None:
         """Register more credentials to redact from everything recorded."""
         self.secrets.extend(v for v in values if v and v not in self.secrets)
+        redaction.register_secrets(values)
 
     def _wall_clock(self, method: str, path: str) -> float:
         """The instant this request must be done by: its own timeout, or the run's deadline if sooner."""
@@ -221,10 +223,7 @@ class Target:
         self._client.close()
 
     def redact(self, text: str) -> str:
-        for secret in sorted(self.secrets, key=len, reverse=True):  # a longer secret may contain a shorter one
-            if secret:
-                text = text.replace(secret, REDACTED)
-        return text
+        return redaction.redact(text)  # every encoded form and 12-character fragment of every credential
 
     def url(self, path: str) -> str:
         """A suite path (``/communities``: relative to the base URL, S4) or an absolute URL on the same origin."""
@@ -311,7 +310,7 @@ class Target:
         if bearer:
             send_headers["Authorization"] = f"Bearer {bearer}"
             if bearer not in self.secrets:
-                self.secrets.append(bearer)
+                self.add_secrets([bearer])
         request = self._client.build_request(method, url, headers=send_headers, content=body, params=params)
         path = self.redact(request.url.path)
         started = time.monotonic()
@@ -366,8 +365,5 @@ class Target:
         return self._scrub(b"".join(chunks)[: self.max_body_bytes]), response, decoder.exceeded
 
     def _scrub(self, body: bytes) -> bytes:
-        """A target that echoes a credential must not get it into any check, message or report."""
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            if secret and secret.encode() in body:
-                body = body.replace(secret.encode(), REDACTED.encode())
-        return body
+        """A target that echoes a credential, in any encoding, must not get it into any check, message or report."""
+        return redaction.redact_bytes(body)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..resources import fixtures_dir, profiles_dir, schemas_dir
 from ..profiles import Profile
 from ..results import RequirementResult
 from ..verdicts import LEVEL_WEIGHTS, Verdict, is_binding, profile_verdict
 
-__all__ = ["REPORT_VERSION", "build_report", "score", "summarise"]
+__all__ = ["REPORT_VERSION", "build_report", "score", "suite_digest", "summarise", "verdicts"]
 
 REPORT_VERSION = "1"
 SUBSYSTEMS = ("infrastructure", "governance-service", "guarantee")
@@ -63,12 +67,12 @@ def build_report(
     """The report of one profile; requirements not run (deselected) make it incomplete, never conformant."""
     ordered = [results[req.id] for req in profile.requirements if req.id in results]
     not_run = [req.id for req in profile.requirements if req.id not in results]
-    shall = [r.verdict for r in ordered if is_binding(r.level, r.requirement.get("capability"), r.verdict)]
     complete = not any(profile.requirement(i).level == "SHALL" for i in not_run)
     waived = [r.id for r in ordered if r.verdict is Verdict.WAIVED]
-    return {
+    verdict, if_waived = verdicts(ordered, complete=complete)
+    report = {
         "report_version": REPORT_VERSION,
-        "suite": {"name": "sc-conformance", "version": __version__},
+        "suite": {"name": "sc-conformance", "version": __version__, "digest": suite_digest()},
         "profile": {
             "id": profile.id,
             "version": profile.version,
@@ -82,7 +86,7 @@ def build_report(
         "seed": seed,
         "started_at": started_at,
         "finished_at": finished_at,
-        "verdict": profile_verdict(shall, complete=complete).value,
+        "verdict": verdict,
         "selection": {"requirements": len(profile.requirements), "run": len(ordered), "not_run": not_run},
         "waivers_used": waived,
         "summary": summarise(ordered),
@@ -90,3 +94,42 @@ def build_report(
                          for r in ordered],
         "created_records": list(created_records or []),
     }
+    if waived:
+        report["waivers"] = {"used": [], "expired": [], "unknown": [], "verdict_if_waived": if_waived}
+    return report
+
+
+def verdicts(results: Iterable[RequirementResult], *, complete: bool) -> tuple[str, str]:
+    """The profile's verdict, and the verdict it would have if its waived requirements had passed.
+
+    DESIGN §4: a waived failure is still a failure for the certificate (the first); waivers only
+    change the exit status, which follows the second.
+    """
+    # the binding requirements: SHALL, and a MAY under a capability the platform declares (S13)
+    shall = [r for r in results if r.requirement.get("binding")
+             or is_binding(r.level, r.requirement.get("capability"), r.verdict)]
+    actual = [Verdict((r.waiver or {}).get("original_verdict", "fail")) if r.verdict is Verdict.WAIVED else r.verdict
+              for r in shall]
+    forgiven = [Verdict.PASS if r.verdict is Verdict.WAIVED else r.verdict for r in shall]
+    return (profile_verdict(actual, complete=complete).value, profile_verdict(forgiven, complete=complete).value)
+
+
+@functools.cache
+def suite_digest() -> str:
+    """SHA-256 over the installed suite's code, templates and data (schemas, profiles, fixtures).
+
+    A modified copy with the same version string makes reports with another digest; ``report
+    verify`` and ``report compare`` show it.
+    """
+    package = Path(__file__).resolve().parent.parent
+    roots = [package, schemas_dir(), profiles_dir(), fixtures_dir()]
+    digest = hashlib.sha256()
+    for root in roots:
+        for file in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in _DIGESTED
+                           and "__pycache__" not in p.parts and "_data" not in p.relative_to(root).parts[:1]):
+            digest.update(f"{root.name}/{file.relative_to(root).as_posix()}\0".encode())
+            digest.update(hashlib.sha256(file.read_bytes()).digest())
+    return "sha256:" + digest.hexdigest()
+
+
+_DIGESTED = {".py", ".j2", ".css", ".json", ".yaml", ".yml", ".typed"}

@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import UsageError
+from ..escaping import terminal
 from .build import SUBSYSTEMS
+from .signing import Trust, suite_problems
 
 __all__ = ["compare", "render_table"]
 
@@ -29,16 +31,25 @@ def _check_same_profile(reports: Sequence[tuple[str, dict[str, Any]]], force: bo
     return reasons
 
 
-def compare(reports: Sequence[tuple[str, dict[str, Any]]], *, force: bool = False) -> dict[str, Any]:
-    """The comparison matrix of ``(vendor name, report)`` pairs."""
+def compare(reports: Sequence[tuple[str, dict[str, Any]]], *, force: bool = False,
+            trust: Sequence[Trust] | None = None) -> dict[str, Any]:
+    """The comparison matrix of ``(vendor name, report)`` pairs; ``trust`` is how each report's signature checked out."""
     if len(reports) < 2:
         raise UsageError(f"compare needs at least two reports, found {len(reports)}")
     warnings = _check_same_profile(reports, force)
+    trusts = list(trust) if trust is not None else [Trust("unsigned")] * len(reports)
     vendors = [{"name": name, "verdict": r["verdict"], "score": r["summary"]["score"],
                 "base_url": r["target"].get("base_url"), "waivers": len(r.get("waivers_used", [])),
-                "signed": "signature" in r,
+                "signed": trusts[i].label, "trust": trusts[i].state,
+                "suite": f"{r['suite'].get('version')} {r['suite'].get('digest', 'no digest')}",
                 "subsystems": {s: r["summary"]["by_subsystem"].get(s, {}).get("score") for s in SUBSYSTEMS}}
-               for name, r in reports]
+               for i, (name, r) in enumerate(reports)]
+    digests = {r["suite"].get("digest") for _, r in reports}
+    if len(digests) > 1:
+        warnings.append("the reports were made by suites with different code digests (see `suite`): a modified "
+                        "copy of the suite may have made one of them")
+    for vendor, (_, report) in zip(vendors, reports):
+        warnings += [f"{vendor['name']}: {problem}" for problem in suite_problems(report)]
     rows: dict[str, dict[str, Any]] = {}
     for index, (_, report) in enumerate(reports):
         for req in report["requirements"]:
@@ -53,6 +64,8 @@ def compare(reports: Sequence[tuple[str, dict[str, Any]]], *, force: bool = Fals
 
 
 def _table(header: list[str], body: list[list[str]]) -> list[str]:
+    header = [terminal(cell, newlines=False) for cell in header]
+    body = [[terminal(cell, newlines=False) for cell in line] for line in body]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
     return [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*line) for line in body]
@@ -62,15 +75,17 @@ def render_table(matrix: dict[str, Any]) -> str:
     """The matrix as a plain-text table for a terminal."""
     names = [v["name"] for v in matrix["vendors"]]
     profile = matrix["profile"]
-    lines = [f"{profile['id']} {profile['version']}: {len(names)} reports, "
+    lines = [f"{terminal(profile['id'], newlines=False)} {terminal(profile['version'], newlines=False)}: {len(names)} reports, "
              f"{matrix['differences']} requirements differ", ""]
     summary = [["verdict", *[v["verdict"] for v in matrix["vendors"]]],
                ["score", *[str(v["score"]) for v in matrix["vendors"]]]]
     summary += [[f"score {s}", *[str(v["subsystems"][s]) for v in matrix["vendors"]]] for s in SUBSYSTEMS]
-    summary += [["waivers used", *[str(v["waivers"]) for v in matrix["vendors"]]]]
+    summary += [["waivers used", *[str(v["waivers"]) for v in matrix["vendors"]]],
+                ["signature", *[v["signed"] for v in matrix["vendors"]]],
+                ["suite", *[v["suite"] for v in matrix["vendors"]]]]
     lines += _table(["", *names], summary) + [""]
     body = [[("* " if row["differs"] else "  ") + row["id"], row["level"], *row["verdicts"]]
             for row in matrix["requirements"]]
     lines += _table(["requirement (* differs)", "level", *names], body)
-    lines += [f"warning: {w}" for w in matrix["warnings"]]
+    lines += [f"warning: {terminal(w, newlines=False)}" for w in matrix["warnings"]]
     return "\n".join(lines) + "\n"

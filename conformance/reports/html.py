@@ -66,11 +66,17 @@ def _filters(report: dict[str, Any]) -> dict[str, list[str]]:
     }
 
 
-def render_report(report: dict[str, Any], *, lang: str = "zh") -> str:
-    """The HTML page of one report.json, opening in ``lang`` (zh or en) with a switch to the other."""
+def render_report(report: dict[str, Any], *, lang: str = "zh", trust: str | None = None) -> str:
+    """The HTML page of one report.json, opening in ``lang`` (zh or en) with a switch to the other.
+
+    ``trust`` is what checking the signature found (``signing.Trust.label``); without it a
+    signature block is shown as not verified.
+    """
+    from .waivers import waiver_lines
+
     template = _environment().get_template("report.html.j2")
     return template.render(report=report, lang=lang, css=_css(), t=TEXT, chart=_chart(report),
-                           filters=_filters(report))
+                           filters=_filters(report), trust=trust, notes=waiver_lines(report))
 
 
 def render_compare(matrix: dict[str, Any], *, lang: str = "zh") -> str:

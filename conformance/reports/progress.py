@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from ..escaping import terminal
+
 __all__ = ["Progress"]
 
 _BAD = ("failed", "error")
@@ -41,7 +43,8 @@ class Progress:
 
     def pytest_runtest_logstart(self, nodeid: str, location: tuple[str, int | None, str]) -> None:
         if self.terminal is not None and self.terminal.isatty:
-            self.terminal.write(f"\r[{self.done + 1:>3}/{self.total}] {location[2][:70]} …", flush=True)
+            self.terminal.write(f"\r[{self.done + 1:>3}/{self.total}] {terminal(location[2], newlines=False)[:70]} …",
+                                flush=True)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
@@ -56,7 +59,7 @@ class Progress:
             self.failures += 1
         if self.terminal is None:
             return
-        name = report.head_line or report.nodeid
+        name = terminal(report.head_line or report.nodeid, newlines=False)
         elapsed = time.monotonic() - self.started
         line = (f"[{self.done:>3}/{self.total}] {status.upper():<7} {name[:80]}  "
                 f"(failures so far: {self.failures}, {elapsed:.0f}s)")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +17,17 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from .. import __version__
 from ..errors import UsageError
-from ..target import REDACTED
+from ..loading import json_text, read_text, write_file
+from ..redaction import REDACTED
+from ..schemas import schema_store
+from .build import suite_digest
 
-__all__ = ["generate_keys", "serialise", "sign_report", "verify_report"]
+__all__ = ["TRUST_ENV", "Trust", "check_signature", "generate_keys", "read_report", "serialise", "sign_report",
+           "suite_problems", "trusted_keys", "verify_report"]
 
-ALGORITHM, CANONICALIZATION = "Ed25519", "RFC 8785"
+ALGORITHM, CANONICALIZATION = "Ed25519", "RFC 8785 (integral floats marked)"
 
 
 def serialise(report: dict[str, Any]) -> str:
@@ -28,7 +36,22 @@ def serialise(report: dict[str, Any]) -> str:
 
 
 def _canonical(report: dict[str, Any]) -> bytes:
-    return rfc8785.dumps({k: v for k, v in report.items() if k != "signature"})
+    """RFC 8785 JSON of the report without its signature, with integral floats marked.
+
+    RFC 8785 writes ``1.0`` as ``1``; marking a float that has no fraction keeps ``"seed": 1`` and
+    ``"seed": 1.0`` apart, so what is signed is the exact parsed value.
+    """
+    return rfc8785.dumps(_exact({k: v for k, v in report.items() if k != "signature"}))
+
+
+def _exact(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return {"$float": repr(value)}
+    if isinstance(value, dict):
+        return {k: _exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exact(v) for v in value]
+    return value
 
 
 def _b64(data: bytes) -> str:
@@ -51,41 +74,59 @@ def generate_keys(private_path: Path, public_path: Path) -> str:
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
-    private_path.parent.mkdir(parents=True, exist_ok=True)
-    private_path.touch(mode=0o600)
-    private_path.write_bytes(private_pem)
-    public_path.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM,
+    write_file(private_path, private_pem, mode=0o600)
+    write_file(public_path, key.public_key().public_bytes(serialization.Encoding.PEM,
                                                           serialization.PublicFormat.SubjectPublicKeyInfo))
     return key_id(_raw_public(key.public_key()))
 
 
 def _load_private(path: Path) -> Ed25519PrivateKey:
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    try:
+        key = serialization.load_pem_private_key(read_text(path, "private key").encode("ascii", "replace"),
+                                                 password=None)
+    except (ValueError, TypeError):
+        raise UsageError(f"{path}: not an unencrypted PEM private key (make one with `report keygen`)") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise UsageError(f"{path}: expected an Ed25519 private key (make one with `report keygen`), found {type(key).__name__}")
     return key
 
 
 def load_public(path: Path) -> Ed25519PublicKey:
-    key = serialization.load_pem_public_key(path.read_bytes())
+    return _public_from_pem(read_text(path, "public key").encode("ascii", errors="replace"), path)
+
+
+def _public_from_pem(pem: bytes, path: Path) -> Ed25519PublicKey:
+    try:
+        key = serialization.load_pem_public_key(pem)
+    except ValueError:
+        raise UsageError(f"{path}: not a PEM public key (make one with `report keygen`)") from None
     if not isinstance(key, Ed25519PublicKey):
         raise UsageError(f"{path}: expected an Ed25519 public key, found {type(key).__name__}")
     return key
 
 
-def read_report(path: Path) -> tuple[bytes, dict[str, Any]]:
-    try:
-        raw = path.read_bytes()
-        report = json.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path}: expected a report.json, could not read it: {exc}") from None
-    if not isinstance(report, dict) or "report_version" not in report:
+def read_report(path: Path, *, validate: bool = True) -> tuple[bytes, dict[str, Any]]:
+    """A report.json's bytes and value, read by the bounded loader; a broken file is one :class:`UsageError` line."""
+    text = read_text(path, "report")
+    data = json_text(text, path, "report")
+    if not isinstance(data, dict) or "report_version" not in data:
         raise UsageError(f"{path}: expected a report.json (an object with report_version), found something else")
-    return raw, report
+    problems = [key for key, kind in _SHAPE.items() if not isinstance(data.get(key), kind)]
+    if problems:
+        raise UsageError(f"{path}: not a well-formed report.json ({', '.join(problems)} missing or of the wrong type)")
+    errors = schema_store().errors("suite/report.json", data) if validate else []
+    if errors:
+        where = "/".join(map(str, errors[0].absolute_path))
+        raise UsageError(f"{path}: not a valid report.json: /{where} breaks the rule `{errors[0].validator}` of "
+                         "schemas/suite/report.json")
+    return text.encode("utf-8"), data
+
+
+_SHAPE = {"profile": dict, "requirements": list, "summary": dict, "target": dict, "suite": dict}
 
 
 def sign_report(path: Path, private_key: Path) -> dict[str, Any]:
-    """Sign a report in place; an existing signature is replaced."""
+    """Sign a report in place (written atomically); an existing signature is replaced."""
     _, report = read_report(path)
     key = _load_private(private_key)
     public = _raw_public(key.public_key())
@@ -97,50 +138,90 @@ def sign_report(path: Path, private_key: Path) -> dict[str, Any]:
         "key_id": key_id(public),
         "value": _b64(key.sign(_canonical(report))),
     }
-    path.write_text(serialise(report), encoding="utf-8")
+    write_file(path, serialise(report))
     return report["signature"]
 
 
 def _evidence_problems(report: dict[str, Any]) -> Iterator[str]:
     """Each stored, untruncated, unredacted response body must still hash to its recorded digest."""
     for req in report.get("requirements", []):
-        for check in req.get("checks", []):
-            for index, exchange in enumerate(check.get("evidence", [])):
-                response = exchange.get("response")
-                if not response or response.get("truncated") or REDACTED in response.get("body", ""):
+        for check in req.get("checks", []) if isinstance(req, dict) else []:
+            for index, exchange in enumerate(check.get("evidence", []) if isinstance(check, dict) else []):
+                response = exchange.get("response") if isinstance(exchange, dict) else None
+                if not isinstance(response, dict) or response.get("truncated") or not isinstance(
+                        response.get("body"), str) or REDACTED in response["body"]:
                     continue
                 digest = "sha256:" + hashlib.sha256(response["body"].encode("utf-8")).hexdigest()
                 if digest != response.get("sha256"):
-                    yield (f"{req['id']} check {check['name']} evidence #{index}: the response body does not "
-                           f"match its digest {response.get('sha256')}")
+                    yield (f"{req.get('id')} check {check.get('name')} evidence #{index}: the response body does "
+                           f"not match its digest {response.get('sha256')}")
 
 
-def verify_report(path: Path, trusted_key: Path | None = None) -> list[str]:
-    """Every reason the report cannot be trusted; an empty list means signature and digests hold."""
-    try:
-        raw, report = read_report(path)
-    except UsageError as exc:  # an edited byte can break the JSON itself
-        return [str(exc)]
-    problems: list[str] = []
+def trusted_keys(*paths: str | Path | None) -> list[bytes]:
+    """Raw Ed25519 public keys to trust: the files given (``--public-key``) and the trust file ``$SC_TRUSTED_KEYS``.
+
+    The trust file holds one or more PEM public keys (or names a directory of ``*.pub`` files);
+    ``$SC_TRUSTED_KEYS`` may list several, separated by ``os.pathsep``.
+    """
+    files: list[Path] = [Path(p) for p in paths if p]
+    for entry in filter(None, os.environ.get(TRUST_ENV, "").split(os.pathsep)):
+        location = Path(entry)
+        files += sorted(location.glob("*.pub")) if location.is_dir() else [location]
+    keys: list[bytes] = []
+    for file in files:
+        text = read_text(file, "public key")
+        blocks = re.findall(r"-----BEGIN PUBLIC KEY-----.*?-----END PUBLIC KEY-----", text, re.DOTALL)
+        if not blocks:
+            raise UsageError(f"{file}: expected one or more PEM public keys (from `report keygen`)")
+        keys += [_raw_public(_public_from_pem(block.encode("ascii"), file)) for block in blocks]
+    return keys
+
+
+TRUST_ENV = "SC_TRUSTED_KEYS"
+
+
+@dataclass(frozen=True)
+class Trust:
+    """How far a report's signature can be trusted."""
+
+    state: str  # "trusted", "unknown-key", "unsigned" or "invalid"
+    key_id: str | None = None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        """What a reader is shown next to the report: only a trusted key earns the tick."""
+        if self.state == "trusted":
+            return f"signed ✔ (trusted key {self.key_id})"
+        if self.state == "unknown-key":
+            return f"signed by an unknown key {self.key_id} (not verified: trust it with --public-key or ${TRUST_ENV})"
+        if self.state == "invalid":
+            return "signature INVALID: " + "; ".join(self.problems)
+        return "unsigned (not verified)"
+
+
+def check_signature(raw: bytes, report: dict[str, Any], trusted: list[bytes]) -> Trust:
+    """Check a parsed report against its own bytes and the trusted keys."""
     signature = report.get("signature")
+    if signature is None:
+        return Trust("unsigned")
     if not isinstance(signature, dict) or signature.get("algorithm") != ALGORITHM:
-        return [f"{path}: the report is not signed (expected a signature object with algorithm {ALGORITHM}; "
-                "sign it with `sc-conformance report sign`)"]
+        return Trust("invalid", problems=(f"expected a signature object with algorithm {ALGORITHM}",))
     try:
-        public = base64.b64decode(signature["public_key"], validate=True)
-        value = base64.b64decode(signature["value"], validate=True)
+        public = base64.b64decode(str(signature["public_key"]), validate=True)
+        value = base64.b64decode(str(signature["value"]), validate=True)
         key = Ed25519PublicKey.from_public_bytes(public)
     except (KeyError, ValueError) as exc:
-        return [f"{path}: the signature block is malformed ({exc})"]
+        return Trust("invalid", problems=(f"the signature block is malformed ({type(exc).__name__})",))
+    problems: list[str] = []
     # The signature block is not itself signed: every member must be exactly what `report sign` writes.
     expected_block = {"algorithm": ALGORITHM, "canonicalization": CANONICALIZATION,
                       "public_key": signature.get("public_key"), "key_id": key_id(public),
                       "value": signature.get("value")}
     if signature != expected_block:
         edited = sorted(k for k in set(signature) | set(expected_block) if signature.get(k) != expected_block.get(k))
-        problems.append(f"the signature block was edited ({', '.join(edited)} differ from what `report sign` writes)")
-    if trusted_key is not None and _raw_public(load_public(trusted_key)) != public:
-        problems.append(f"the report was signed by key {key_id(public)}, not by the trusted key {trusted_key}")
+        problems.append(f"the signature block was edited ({', '.join(map(str, edited))} differ from what "
+                        "`report sign` writes)")
     try:
         key.verify(value, _canonical(report))
     except InvalidSignature:
@@ -149,4 +230,46 @@ def verify_report(path: Path, trusted_key: Path | None = None) -> list[str]:
         problems.append("the file's bytes differ from the layout `report sign` wrote (whitespace or "
                         "formatting was edited)")
     problems.extend(_evidence_problems(report))
+    if problems:
+        return Trust("invalid", key_id(public), tuple(problems))
+    return Trust("trusted" if public in trusted else "unknown-key", key_id(public))
+
+
+def verify_report(path: Path, trusted_key: Path | None = None) -> list[str]:
+    """Every reason the report cannot be trusted; an empty list means a trusted key signed exactly these bytes.
+
+    Without a trusted key (``trusted_key`` or ``$SC_TRUSTED_KEYS``) a valid signature proves only that
+    someone signed it (anyone can re-sign an edited report with a key of their own), so it is a problem.
+    """
+    try:
+        raw, report = read_report(path, validate=False)  # the signature's verdict first; the schema's after it
+        keys = trusted_keys(trusted_key)
+    except UsageError as exc:  # an edited byte can break the JSON itself
+        return [str(exc)]
+    trust = check_signature(raw, report, keys)
+    if trust.state == "unsigned":
+        return [f"{path}: the report is not signed (expected a signature object with algorithm {ALGORITHM}; "
+                "sign it with `sc-conformance report sign`)"]
+    problems = list(trust.problems)
+    if trust.state == "unknown-key":
+        if keys:
+            where = f"the trusted key {trusted_key}" if trusted_key else f"a key in ${TRUST_ENV}"
+            problems.append(f"the report was signed by key {trust.key_id}, not by {where}")
+        else:
+            problems.append(f"signed by an unknown key {trust.key_id}: the signature holds, but anyone can sign; "
+                            f"pass --public-key (or set ${TRUST_ENV}) to check who signed it")
+    problems += suite_problems(report)
+    try:
+        read_report(path)
+    except UsageError as exc:
+        problems.append(str(exc))
     return problems
+
+
+def suite_problems(report: dict[str, Any]) -> list[str]:
+    """A report from this suite version with another code digest was made by a modified copy."""
+    suite = report.get("suite", {})
+    if suite.get("version") == __version__ and suite.get("digest") not in (None, suite_digest()):
+        return [f"made by a modified copy of sc-conformance {__version__}: suite digest {suite.get('digest')}, "
+                f"this installation's is {suite_digest()}"]
+    return []

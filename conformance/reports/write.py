@@ -1,5 +1,10 @@
 """Write a profile's report files: report.json, summary.md (CI step summaries), badge.json (shields.io),
-report.html (self-contained, bilingual) and report.earl.jsonld (W3C EARL)."""
+report.html (self-contained, bilingual) and report.earl.jsonld (W3C EARL).
+
+Everything written passes the process's redactor first (as structured values, before any
+rendering), platform text is escaped for each file's format, and each file is written atomically,
+replacing (never following) a symlink planted in the report directory.
+"""
 
 from __future__ import annotations
 
@@ -7,66 +12,86 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import SchemaError
+from ..errors import SchemaError, UsageError
+from ..escaping import json_ld, markdown, markdown_cell, markdown_words
+from ..loading import write_file
+from ..redaction import redact_value
 from ..schemas import schema_store
 from .earl import to_earl
 from .html import render_report
+from .waivers import waiver_lines
 
-__all__ = ["markdown_summary", "write_reports"]
+__all__ = ["badge", "markdown_summary", "write_reports"]
 
 REPORT_SCHEMA = "suite/report.json"
 _BADGE_COLOURS = {"conformant": "brightgreen", "incomplete": "yellow", "not-conformant": "red"}
 
 
+def _number(value: Any) -> str:
+    return "—" if value is None else str(value)
+
+
 def markdown_summary(report: dict[str, Any]) -> str:
+    """The report as GitHub/GitLab step-summary Markdown; no platform text renders as a link, image or HTML."""
     profile, summary = report["profile"], report["summary"]
     lines = [
-        f"## {profile['title']['en']} (`{profile['id']}` {profile['version']}): **{report['verdict']}**",
+        f"## {markdown_words(profile['title']['en'])} ({markdown(profile['id'])} "
+        f"{markdown_words(profile['version'])}): **{report['verdict']}**",
         "",
-        f"Target `{report['target'].get('base_url')}` · seed `{report['seed']}` · score {summary['score']}",
+        f"Target {markdown(report['target'].get('base_url'))} · seed `{report['seed']}` · "
+        f"score {_number(summary['score'])}",
         "",
-        "| sub-system | requirements | pass | fail | inconclusive | n/a | manual | score |",
-        "|---|---|---|---|---|---|---|---|",
+        "| sub-system | requirements | pass | fail | inconclusive | n/a | manual | waived | score |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, sub in summary["by_subsystem"].items():
         v = sub["by_verdict"]
-        lines.append(f"| {name} | {sub['requirements']} | {v['pass']} | {v['fail']} | {v['inconclusive']} | "
-                     f"{v['not-applicable']} | {v['manual']} | {sub['score']} |")
-    bad = [r for r in report["requirements"] if r["verdict"] in ("fail", "inconclusive")]
+        lines.append(f"| {markdown_words(name)} | {sub['requirements']} | {v['pass']} | {v['fail']} | "
+                     f"{v['inconclusive']} | {v['not-applicable']} | {v['manual']} | {v.get('waived', 0)} | "
+                     f"{_number(sub['score'])} |")
+    bad = [r for r in report["requirements"] if r["verdict"] in ("fail", "inconclusive", "waived")]
     if bad:
         lines += ["", "| requirement | level | verdict | why |", "|---|---|---|---|"]
         for r in bad:
-            why = next((c["message"] for c in r["checks"] if c["verdict"] == r["verdict"]), "")
-            why = why.replace("|", "\\|").replace("\n", " ")[:300]
-            lines.append(f"| {r['id']} {r['title']['en']} | {r['level']} | {r['verdict']} | {why} |")
+            shown = r.get("waiver", {}).get("original_verdict", r["verdict"])
+            why = next((c["message"] for c in r["checks"] if c["verdict"] == shown), "")
+            lines.append(f"| {markdown_words(r['id'])} {markdown_words(r['title']['en'])} | {r['level']} | "
+                         f"{r['verdict']} | {markdown_cell(why)} |")
+    notes = waiver_lines(report)
+    if notes:
+        lines += ["", "**Waivers and baseline** (they change the exit status, never the verdict):", ""]
+        lines += [f"- {markdown_cell(line, limit=500)}" for line in notes]
     if report["selection"]["not_run"]:
-        lines += ["", f"Not run in this selection: {', '.join(report['selection']['not_run'])}"]
+        lines += ["", f"Not run in this selection: {markdown_words(', '.join(report['selection']['not_run']))}"]
     return "\n".join(lines) + "\n"
 
 
 def badge(report: dict[str, Any]) -> dict[str, Any]:
+    waived = len(report.get("waivers", {}).get("used", []))
     return {
         "schemaVersion": 1,
         "label": f"{report['profile']['id']} {report['profile']['version']}",
-        "message": report["verdict"],
+        "message": report["verdict"] + (f" ({waived} waived)" if waived else ""),
         "color": _BADGE_COLOURS[report["verdict"]],
     }
 
 
 def write_reports(report: dict[str, Any], report_dir: Path) -> Path:
-    """Validate the report against its published schema and write the three files; returns report.json's path."""
+    """Validate the report against its published schema and write its files; returns report.json's path."""
+    report = redact_value(report)
     errors = schema_store().errors(REPORT_SCHEMA, report)
     if errors:
         first = errors[0]
         raise SchemaError(f"the report does not conform to {REPORT_SCHEMA} at "
                           f"/{'/'.join(map(str, first.absolute_path))}: {first.message}")
     directory = report_dir / report["profile"]["id"]
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.is_symlink():
+        raise UsageError(f"refusing to write reports into {directory}: it is a symbolic link")
     path = directory / "report.json"
-    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (directory / "summary.md").write_text(markdown_summary(report), encoding="utf-8")
-    (directory / "badge.json").write_text(json.dumps(badge(report), ensure_ascii=False) + "\n", encoding="utf-8")
-    (directory / "report.html").write_text(render_report(report), encoding="utf-8")
-    (directory / "report.earl.jsonld").write_text(json.dumps(to_earl(report), ensure_ascii=False, indent=2) + "\n",
-                                                  encoding="utf-8")
+    write_file(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    write_file(directory / "summary.md", markdown_summary(report))
+    write_file(directory / "badge.json", json.dumps(badge(report), ensure_ascii=False) + "\n")
+    write_file(directory / "report.html", render_report(report))
+    write_file(directory / "report.earl.jsonld", json.dumps(json_ld(to_earl(report)), ensure_ascii=False, indent=2)
+               + "\n")
     return path

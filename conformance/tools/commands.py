@@ -14,8 +14,9 @@ __all__ = ["openapi", "profiles", "report"]
 
 def _emit(text: str, out: str | None) -> None:
     if out:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        Path(out).write_text(text, encoding="utf-8")
+        from ..loading import write_file
+
+        write_file(out, text)  # atomic; a symlink at OUT is replaced, not followed
         print(f"wrote {out}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -57,7 +58,9 @@ def report(args: argparse.Namespace) -> int:
     if args.action == "html":
         from ..reports.html import render_report
 
-        _emit(render_report(_load(args.report), lang=args.lang), args.out)
+        raw, loaded = signing.read_report(Path(args.report))
+        trust = signing.check_signature(raw, loaded, signing.trusted_keys())
+        _emit(render_report(loaded, lang=args.lang, trust=trust.label), args.out)
         return 0
     from ..reports.earl import to_earl
 
@@ -66,16 +69,16 @@ def report(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from ..escaping import terminal
     from ..reports.signing import verify_report
 
     failed = False
-    for path in args.reports:
+    for path in args.reports:  # every file is checked, however broken the one before it
         problems = verify_report(Path(path), Path(args.public_key) if args.public_key else None)
         for problem in problems:
-            print(f"{path}: NOT VERIFIED: {problem}", file=sys.stderr)
+            print(terminal(f"{path}: NOT VERIFIED: {problem}", newlines=False), file=sys.stderr)
         if not problems:
-            trust = "by the trusted key" if args.public_key else "by its embedded key (pass --public-key to check who)"
-            print(f"{path}: verified: signature and digests hold, signed {trust}")
+            print(terminal(f"{path}: verified: signature and digests hold, signed by a trusted key", newlines=False))
         failed = failed or bool(problems)
     return 1 if failed else 0
 
@@ -84,8 +87,13 @@ def _compare(args: argparse.Namespace) -> int:
     from ..reports.compare import compare, render_table
     from ..reports.html import render_compare
 
+    from ..reports.signing import check_signature, read_report, trusted_keys
+
     names = _vendor_names(args.reports, args.name)
-    matrix = compare([(n, _load(p)) for n, p in zip(names, args.reports)], force=args.force)
+    loaded = [read_report(Path(p)) for p in args.reports]
+    keys = trusted_keys()
+    matrix = compare([(n, report) for n, (_, report) in zip(names, loaded)], force=args.force,
+                     trust=[check_signature(raw, report, keys) for raw, report in loaded])
     sys.stdout.write(render_table(matrix))
     if args.html:
         _emit(render_compare(matrix, lang=args.lang), args.html)

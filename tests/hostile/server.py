@@ -259,3 +259,63 @@ def _parse(request: bytes) -> tuple[str, str, dict[str, str]]:
         if name:
             headers[name.strip().lower()] = value.strip()
     return method, path, headers
+
+
+# ---------------------------------------------------------------------------- attacks on the suite's outputs
+
+def encodings(token: str) -> dict[str, str]:
+    """The forms a platform may echo a credential in, each of which must stay out of every output."""
+    import base64
+    from urllib.parse import quote
+
+    raw = token.encode()
+    return {
+        "json-escaped": "".join(f"\\u{ord(c):04x}" for c in token),
+        "percent": quote(token, safe=""),
+        "percent-every-byte": "".join(f"%{b:02X}" for b in raw),
+        "base64": base64.b64encode(raw).decode(),
+        "base64url": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        "base64-shifted": base64.b64encode(b"Bearer " + raw).decode(),
+        "hex": raw.hex(),
+        "upper": token.upper(),
+        "lower": token.lower(),
+        "reversed": token[::-1],
+        "fragment-16": token[3:19],
+        "html-entities": "".join(f"&#{ord(c)};" for c in token),
+    }
+
+
+def _bearer(server: HostileServer) -> str:
+    seen = server.requests[-1][2] if server.requests else {}
+    return seen.get("authorization", "").removeprefix("Bearer ")
+
+
+@behaviour("echo-encoded")
+async def _echo_encoded(server: HostileServer, writer: Writer, path: str) -> None:
+    """Every request gets back its token in every encoding: in a list, as an id, in /conformance, in headers."""
+    forms = encodings(_bearer(server)) if _bearer(server) else {}
+    # JSON-escaped forms are written raw so the body carries `\u0073…`, which json.loads turns back into the token
+    items = ", ".join(f'{{"id": "{value}", "name": "{name}"}}' for name, value in forms.items())
+    declared = ", ".join(f'{{"id": "{value}", "version": "{value}"}}' for value in forms.values())
+    body = (f'{{"items": [{items}], "next_cursor": "{forms.get("json-escaped", "")}", '
+            f'"profiles": [{declared}], "detail": "{forms.get("json-escaped", "")}"}}').encode()
+    await answer(writer, "200 OK" if path.startswith(("/conformance", DISCOVERY)) else "400 Bad Request", body,
+                 "application/json", **{f"X-Echo-{name}": value for name, value in forms.items()
+                                        if name not in ("html-entities",)})
+
+
+# What a platform would send to take over the operator's terminal or a CI page.
+TERMINAL_ATTACK = ("\x1b[2J\x1b[H\x1b[1A\x1b[32mCONFORMANT\x1b[0m \x1b]0;owned title\x07 "
+                   "\x1b]8;;https://evil.example/\x1b\\click\x1b]8;;\x1b\\ \x1b]52;c;ZWNobyBwd25lZA==\x07 "
+                   "\x9b31m C1 \u202e.exe\u202c \x08\x08")
+MARKDOWN_ATTACK = ("![tracker](https://evil.example/pixel.png) [click me](https://evil.example/login) "
+                   "<img src=https://evil.example/x.png> <a href='https://evil.example'>a</a> <script>x()</script> "
+                   "| broken | table |")
+
+
+@behaviour("terminal-escapes")
+async def _terminal_escapes(server: HostileServer, writer: Writer, path: str) -> None:
+    """Raw control bytes in the body (JSON would escape them), Markdown and HTML in a header the checks quote."""
+    body = ('{"code": "' + TERMINAL_ATTACK + '", "detail": "' + MARKDOWN_ATTACK + '"}').encode()
+    status = "200 OK" if server.requests and server.requests[-1][0] == "GET" else "400 Bad Request"
+    await answer(writer, status, body, "text/x-" + MARKDOWN_ATTACK.replace(" ", "-")[:180])

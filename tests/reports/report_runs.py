@@ -9,8 +9,8 @@ CLI = [sys.executable, "-m", "conformance.cli"]
 FAULTS = ("content-type-text", "page-ignores-limit")  # break CORE-HTTP-001 and CORE-PAGE-002
 
 
-def run_cli(*args, cwd, timeout=300):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
+def run_cli(*args, cwd, timeout=300, env=None):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("SC_")}, **(env or {})}
     return subprocess.run([*CLI, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
                           stdin=subprocess.DEVNULL)
 

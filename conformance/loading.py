@@ -1,0 +1,307 @@
+"""Every file the suite reads or writes, handled one way: bounded strict loaders and atomic writes.
+
+Inputs (profiles, credentials, attestations, waivers, baselines, reports) are read with a size cap,
+refused when they hold NUL bytes or are not UTF-8, and parsed with bounded nesting and YAML alias
+expansion. A problem is one :class:`~conformance.errors.UsageError` line that names the file and
+never quotes it (a mistyped ``--credentials /etc/shadow`` must not print the file). Outputs are
+written to a temporary file in the same directory and renamed over the target, which replaces a
+planted symlink instead of following it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import UsageError
+
+__all__ = ["LoadError", "MAX_DEPTH", "MAX_NODES", "StrictLoader", "data_file", "field_name", "json_file", "json_text",
+           "line_of", "read_text", "schema_problems", "write_file", "yaml_file", "yaml_text", "yaml_with_lines"]
+
+MAX_BYTES = {"profile": 1 << 20, "report": 128 << 20, "baseline": 128 << 20}
+DEFAULT_MAX_BYTES = 1 << 20  # credentials, waivers, attestations: small, hand-written files
+MAX_DEPTH = 64  # nesting of mappings and sequences
+MAX_NODES = 1_000_000  # values after expanding YAML aliases (a 351-byte alias bomb expands to billions)
+
+
+class LoadError(UsageError):
+    """An input file cannot be read safely; ``line`` is 1-based when known."""
+
+    def __init__(self, message: str, *, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(message)
+
+
+def read_text(path: str | Path, kind: str) -> str:
+    """The file as text: at most its kind's size, UTF-8, no NUL byte; never a symlink loop or a device."""
+    file = Path(path)
+    limit = MAX_BYTES.get(kind, DEFAULT_MAX_BYTES)
+    try:
+        if file.exists() and not file.is_file():
+            raise LoadError(f"the {kind} file {file} is not a regular file")
+        with open(file, "rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise LoadError(f"cannot read the {kind} file {file}: {exc.strerror or type(exc).__name__}") from None
+    if len(data) > limit:
+        raise LoadError(f"the {kind} file {file} is larger than {limit >> 20} MiB; a {kind} file is never that large")
+    if b"\x00" in data:
+        raise LoadError(f"the {kind} file {file} contains NUL bytes: it is binary, not a {kind} file")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LoadError(f"the {kind} file {file} is not UTF-8 text (byte {exc.start})") from None
+
+
+class StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with bounded depth and alias expansion, and dates left as strings.
+
+    Dates stay strings so a loader that wants one parses it strictly (``2026-13-45`` is an error
+    message, not a ``ValueError`` from inside PyYAML), and a datetime is never taken for a date.
+    """
+
+    yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            mark = self.peek_event().start_mark
+            raise LoadError(f"nested more than {MAX_DEPTH} levels deep", line=mark.line + 1)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def get_single_node(self) -> Any:
+        node = super().get_single_node()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand to more than ``MAX_NODES`` values or ``MAX_DEPTH`` levels."""
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+
+    def measure(node: yaml.Node) -> tuple[int, int]:
+        key = id(node)
+        if key in sizes:
+            return sizes[key], depths[key]
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        sizes[key], depths[key] = 1, 1  # a recursive alias counts once instead of looping
+        size, depth = 1, 1
+        for child in children:
+            child_size, child_depth = measure(child)
+            size += child_size
+            depth = max(depth, child_depth + 1)
+            if size > MAX_NODES or depth > MAX_DEPTH:
+                raise LoadError(f"its aliases expand to more than {MAX_NODES:,} values or {MAX_DEPTH} levels "
+                                "(a YAML alias bomb?)", line=node.start_mark.line + 1)
+        sizes[key], depths[key] = size, depth
+        return size, depth
+
+    measure(root)
+
+
+def yaml_text(text: str, where: str) -> Any:
+    """Parse YAML with :class:`StrictLoader`; errors name ``where`` and a line, never the content."""
+    loader = StrictLoader(text)
+    try:
+        return loader.get_single_data()
+    except LoadError as exc:
+        raise LoadError(f"{where}:{exc.line}: {exc}" if exc.line else f"{where}: {exc}", line=exc.line) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise LoadError(f"{where}:{line}: not valid YAML ({exc.problem or 'syntax error'})", line=line) from None
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+        raise LoadError(f"{where}: not valid YAML ({type(exc).__name__})") from None
+    finally:
+        loader.dispose()
+
+
+def yaml_file(path: str | Path, kind: str) -> Any:
+    return yaml_text(read_text(path, kind), str(path))
+
+
+def json_file(path: str | Path, kind: str) -> Any:
+    """Parse a JSON file strictly: no NaN/Infinity, bounded nesting; errors name the line, never the content."""
+    return json_text(read_text(path, kind), path, kind)
+
+
+def json_text(text: str, path: str | Path, kind: str) -> Any:
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise LoadError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})", line=exc.lineno) from None
+    except RecursionError:
+        raise LoadError(f"{path}: the JSON is nested too deeply to be a {kind} file") from None
+    except ValueError as exc:
+        raise LoadError(f"{path}: not valid JSON ({exc})") from None
+    if _depth(data) > MAX_DEPTH:
+        raise LoadError(f"{path}: the JSON is nested more than {MAX_DEPTH} levels deep; a {kind} file is not")
+    return data
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _depth(value: Any) -> int:
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_DEPTH:
+            return depth
+        if isinstance(item, dict):
+            stack += [(v, depth + 1) for v in item.values()]
+        elif isinstance(item, list):
+            stack += [(v, depth + 1) for v in item]
+    return deepest
+
+
+def write_file(path: str | Path, data: str | bytes, *, mode: int | None = None) -> Path:
+    """Write ``data`` atomically: a temporary file beside ``path``, then a rename over it.
+
+    The rename replaces whatever ``path`` was, a symlink included, so a link planted in a report
+    directory is never followed. A parent directory that is itself a symlink is refused.
+    """
+    file = Path(path)
+    parent = file.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    if parent.is_symlink():
+        raise UsageError(f"refusing to write {file}: its directory {parent} is a symbolic link")
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    handle, temporary = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(raw)
+        os.chmod(temporary, mode if mode is not None else 0o666 & ~_umask())
+        os.replace(temporary, file)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return file
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+JsonPath = tuple[str | int, ...]
+
+
+def yaml_with_lines(text: str, where: str) -> tuple[Any, dict[JsonPath, int]]:
+    """Parse YAML strictly into plain data and a map from each value's path to its 1-based line."""
+    loader = StrictLoader(text)
+    lines: dict[JsonPath, int] = {}
+
+    def build(node: yaml.Node, at: JsonPath) -> Any:
+        lines[at] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = loader.construct_object(key_node, deep=True)
+                key = key if isinstance(key, (str, int, float, bool)) or key is None else str(key)
+                lines[at + (str(key),)] = key_node.start_mark.line + 1
+                result[key] = build(value_node, at + (str(key),))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [build(child, at + (i,)) for i, child in enumerate(node.value)]
+        return loader.construct_object(node, deep=True)
+
+    try:
+        node = loader.get_single_node()
+        return (None if node is None else build(node, ())), lines
+    except LoadError as exc:
+        raise LoadError(f"{where}:{exc.line}: {exc}" if exc.line else f"{where}: {exc}", line=exc.line) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        raise LoadError(f"{where}:{line}: not valid YAML ({exc.problem or 'syntax error'})", line=line) from None
+    except (yaml.YAMLError, RecursionError, ValueError, TypeError) as exc:
+        raise LoadError(f"{where}: not valid YAML ({type(exc).__name__})") from None
+    finally:
+        loader.dispose()
+
+
+def data_file(path: str | Path, kind: str) -> tuple[Any, dict[JsonPath, int]]:
+    """A YAML or JSON input (by suffix) with its line map (empty for JSON)."""
+    if Path(path).suffix == ".json":
+        return json_file(path, kind), {}
+    return yaml_with_lines(read_text(path, kind), str(path))
+
+
+def line_of(lines: dict[JsonPath, int], at: JsonPath) -> int | None:
+    while at not in lines and at:
+        at = at[:-1]
+    return lines.get(at)
+
+
+def field_name(at: JsonPath) -> str:
+    out = ""
+    for part in at:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def schema_problems(data: Any, schema_file: str, where: str, lines: dict[JsonPath, int],
+                    messages: dict[tuple[str, str], str] | None = None) -> list[str]:
+    """``file:line: field: problem`` for each way ``data`` breaks our schema ``schema_file``; values never quoted.
+
+    ``messages`` maps (last field name, validator) — or (field, "*") — to a message of the caller's.
+    """
+    import difflib
+
+    import jsonschema
+
+    from .resources import schemas_dir
+
+    schema = json.loads((schemas_dir() / "suite" / schema_file).read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
+        at: JsonPath = tuple(error.absolute_path)
+        message = f"does not match the published schema schemas/suite/{schema_file} ({error.validator})"
+        if error.validator == "required" and isinstance(error.instance, dict):
+            missing = next((k for k in error.validator_value if k not in error.instance), "?")
+            at, message = at + (missing,), f"missing required field {missing!r}"
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = list(error.schema.get("properties", {}))
+            extra = next((k for k in error.instance if k not in allowed), "?")
+            close = difflib.get_close_matches(str(extra), allowed, n=1, cutoff=0.6)
+            at = at + (str(extra),)
+            message = f"unknown field {str(extra)[:40]!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+        elif error.validator == "type":
+            message = f"must be of type {error.validator_value}"
+        elif error.validator in ("minLength", "minProperties"):
+            message = "must not be empty"
+        elif error.validator == "pattern":
+            message = f"has characters outside {error.validator_value}"
+        name = str(at[-1]) if at else ""
+        custom = messages or {}
+        message = custom.get((name, str(error.validator)), custom.get((name, "*"), message))
+        line = line_of(lines, at)
+        problems.append(f"{where}:{line}: {field_name(at)}: {message}" if line else
+                        f"{where}: {field_name(at)}: {message}")
+    return problems
