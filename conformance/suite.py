@@ -22,6 +22,7 @@ from .options import resolve_env
 from .profiles import Profile, Requirement, load_profile, profile_ids
 from .reports import write_reports
 from .reports.allure import describe_for_allure
+from .reports.evidence import headers_about, shown_exchanges
 from .reports.junit import compact_properties
 from .reports.waivers import Exemptions
 from .results import RequirementResult
@@ -64,12 +65,17 @@ def describe(result: RequirementResult) -> str:
         lines.append(f"  check {check.name}: {check.verdict.value}")
         for finding in check.findings[:8]:
             lines.append(f"    - {finding}")
-        for exchange in check.evidence[-2:]:
-            if "request" in exchange:
-                request, response = exchange["request"], exchange["response"]
-                lines.append(f"    > {request['method']} {request['url']}")
-                lines.append(f"    < {response['status']} {response['body'][:300]}")
-                lines.append(f"    reproduce: {exchange['curl'][:500]}")
+        findings = [f.to_json() for f in check.findings]
+        for exchange in shown_exchanges(check.evidence):  # the proving exchange first, then the last one
+            request, response = exchange["request"], exchange["response"]
+            lines.append("    the exchange that shows it:" if exchange.get("proves") else "    the last exchange:")
+            lines.append(f"    > {request['method']} {request['url']}")
+            if request.get("body"):
+                lines.append(f"    > {request['body'][:300]}")
+            lines.append(f"    < {response['status']}")
+            lines += [f"    < {name}: {value}" for name, value in headers_about(exchange, findings)]
+            lines.append(f"    < {response['body'][:300]}")
+            lines.append(f"    reproduce: {exchange['curl'][:500]}")
     return "\n".join(lines)
 
 
