@@ -35,8 +35,16 @@ from .verdicts import Verdict
 __all__ = ["ConformancePlugin", "ProfileFile", "RequirementItem"]
 
 RESULT_PROPERTY = "sc_conformance_result"
+TARGET_PROPERTY = "sc_conformance_target"  # what a worker knows of the target, sent once to the controller
 _MARKER_OF_SUBSYSTEM = {"infrastructure": "infrastructure", "governance-service": "governance_service",
                         "guarantee": "guarantee"}
+
+
+def fails_the_run(report: dict[str, Any]) -> bool:
+    """Whether a report makes the run exit 1: not conformant, or with a baseline, a regression."""
+    if "baseline" in report:
+        return bool(report["baseline"]["regressions"])
+    return report["verdict"] != "conformant"
 
 
 def _now() -> str:
@@ -93,6 +101,9 @@ class RequirementItem(pytest.Item):
         result = plugin.runner().run_requirement(self.requirement, self.profile.id)
         result, expected = plugin.exemptions.apply(result)
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_transport(), ensure_ascii=False)))
+        if plugin.worker and not plugin.target_sent:  # under xdist only the workers talk to the target
+            self.user_properties.append((TARGET_PROPERTY, json.dumps(plugin.target_record(), ensure_ascii=False)))
+            plugin.target_sent = True
         describe_for_allure(result)
         if expected:
             pytest.xfail(expected)
@@ -159,7 +170,9 @@ class ConformancePlugin:
         self.started_at = _now()
         self._runner: Runner | None = None
         self._stack = contextlib.ExitStack()
-        self._declared: list[dict[str, Any]] | None = None
+        self.worker = getattr(config, "workerinput", None) is not None
+        self.target_sent = False  # a worker's target record went to the controller
+        self._received_target: dict[str, Any] | None = None  # the controller's copy of a worker's record
         if config.args_source is not pytest.Config.ArgsSource.ARGS:
             config.args = [str(p.path) for p in self.profiles]
 
@@ -172,7 +185,10 @@ class ConformancePlugin:
         profile = self.by_path.get(file_path.resolve())
         if profile is None:
             return None
-        return ProfileFile.from_parent(parent, path=file_path, profile=profile)
+        # The node id is the profile id (``core::CORE-DISC-001``), not the path: a bundled or vendor profile
+        # lies outside the rootdir, where pytest would give every profile the same empty id (``::CORE-DISC-001``)
+        # and JUnit, Allure and --lf would take the same requirement in two profiles for one test.
+        return ProfileFile.from_parent(parent, path=file_path, nodeid=profile.id, profile=profile)
 
     def runner(self) -> Runner:
         if self._runner is None:
@@ -204,22 +220,9 @@ class ConformancePlugin:
         profiles = document.get("profiles") if isinstance(document, dict) else None
         return [p for p in profiles if isinstance(p, dict)] if isinstance(profiles, list) else None
 
-    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        if isinstance(item, RequirementItem):  # the call report carried the result; keep JUnit XML readable
-            item.user_properties = compact_properties(item.user_properties, RESULT_PROPERTY)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for name, value in report.user_properties:
-            if name == RESULT_PROPERTY:
-                result = RequirementResult.from_transport(json.loads(value))
-                self.results.setdefault(result.profile, {})[result.id] = result
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if getattr(self.config, "workerinput", None) is not None:
-            self._stack.close()
-            return  # the controller writes the reports
-        target = {
+    def target_record(self) -> dict[str, Any]:
+        """The report's ``target``: the platform this process talked to and the profiles it declares."""
+        return {
             "base_url": self.base_url or (self._runner.session.target.base_url if self._runner else "reference"),
             "declared_profiles": self._declared_profiles(),
             "reference_platform": self.base_url is None,
@@ -227,6 +230,38 @@ class ConformancePlugin:
             "variants": list(self.variants),
             "transport": self.inputs.transport_record(),
         }
+
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        if isinstance(item, RequirementItem):  # the call report carried the result; keep JUnit XML readable
+            properties = compact_properties(item.user_properties, RESULT_PROPERTY)
+            item.user_properties = [(name, value) for name, value in properties if name != TARGET_PROPERTY]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == RESULT_PROPERTY:
+                result = RequirementResult.from_transport(json.loads(value))
+                self.results.setdefault(result.profile, {})[result.id] = result
+                self._junit_classname(report, result)
+            elif name == TARGET_PROPERTY and self._received_target is None:
+                self._received_target = json.loads(value)
+
+    def _junit_classname(self, report: pytest.TestReport, result: RequirementResult) -> None:
+        """JUnit's classname is ``<profile>.<sub-system>``: CI systems group by it, and (classname, name) is unique.
+
+        pytest derives it from the node id (``core``); the attribute set before junitxml sees the call report
+        survives, as ``record_xml_attribute`` does it.
+        """
+        junitxml = self.config.pluginmanager.get_plugin("junitxml")
+        xml = self.config.stash.get(junitxml.xml_key, None) if junitxml is not None else None
+        if xml is not None:
+            xml.node_reporter(report).add_attribute("classname", f"{result.profile}.{result.requirement['subsystem']}")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.worker:
+            self._stack.close()
+            return  # the controller writes the reports
+        target = self.target_record() if self._runner or self._received_target is None else self._received_target
         created = list(self._runner.session.created) if self._runner else []
         self._stack.close()
         finished = _now()
@@ -242,7 +277,29 @@ class ConformancePlugin:
                 created_records=created,
             )
             self.exemptions.annotate(report)
+            report = self._merged_into_previous(report)
             self.written.append((report, write_reports(report, self.report_dir)))
+        if session.exitstatus == pytest.ExitCode.OK and any(fails_the_run(report) for report, _ in self.written):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # as the CLI: incomplete is not conformant
+
+    def _merged_into_previous(self, report: dict[str, Any]) -> dict[str, Any]:
+        """Under ``--lf``, the re-run merged into the report it re-runs, as the CLI's ``--rerun-failed`` does.
+
+        Without a previous report of the same profile version in the report directory the re-run stands alone
+        (and says which requirements it did not run, like any partial run).
+        """
+        if not self.config.getoption("lf", False):
+            return report
+        path = self.report_dir / report["profile"]["id"] / "report.json"
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return report
+        if previous.get("profile", {}).get("digest") != report["profile"]["digest"]:
+            return report
+        from .reports.merge import merge_reports
+
+        return merge_reports(previous, report)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         written = getattr(self, "written", [])
