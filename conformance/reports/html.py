@@ -68,7 +68,7 @@ TEXT: dict[str, Any] = {
         "reproduce": {"zh": "复现", "en": "reproduce"},
         "no_score": {"zh": "无", "en": "n/a"},
         "comparison": {"zh": "符合性比较", "en": "Conformance comparison"},
-        "differ": {"zh": "有差异的要求(项)", "en": "requirements differ"},
+        "differ": {"zh": "项要求有差异", "en": "requirements differ"},
         "verdict": {"zh": "结论", "en": "Verdict"},
     },
 }
