@@ -14,8 +14,8 @@ from typing import Any
 from .checks import load_builtin_checks
 from .profiles import CheckCall, Requirement
 from .results import CheckResult, Finding, Halt, RequirementResult
-from .session import RunSession
-from .target import TargetError
+from .session import CheckContext, RunSession
+from .target import Exchange, TargetError
 from .verdicts import Verdict, requirement_verdict
 
 __all__ = ["Runner"]
@@ -81,12 +81,15 @@ class Runner:
         spec = self.checks[call.check]
         ctx = self.session.context(requirement, call)
         findings: list[Finding] = []
+        proofs: list[Exchange | None] = []  # per finding, the exchange made last before it (see CheckContext)
         started = time.perf_counter()
         try:
             for finding in spec.function(ctx, **call.params):
                 findings.append(finding)
+                proofs.append(ctx.last_exchange)
         except Halt as halt:
             findings.append(halt.finding)
+            proofs.append(ctx.last_exchange)
         except TargetError as exc:
             findings.append(Finding(Verdict.INCONCLUSIVE, f"the target did not answer usably: {exc}"))
         except Exception as exc:  # a bug of ours must not pass or crash the run
@@ -101,8 +104,21 @@ class Runner:
         message = str(worst[0]) if worst else "passed"
         if len(worst) > 1:
             message += f" (+{len(worst) - 1} more)"
-        kept, omitted = ctx.evidence()
-        evidence: list[dict[str, Any]] = [ex.to_evidence(self.session.target.redact) for ex in kept]
-        if omitted:
-            evidence.append({"omitted_exchanges": omitted})
+        # the exchange behind the finding the message quotes (the first of the worst)
+        proof = None if verdict is Verdict.PASS else next((p for f, p in zip(findings, proofs) if f.verdict == verdict), None)
+        evidence = self._evidence(ctx, proof)
         return CheckResult(call.check, dict(call.params), verdict, message, findings, evidence, duration)
+
+    def _evidence(self, ctx: CheckContext, proof: Exchange | None) -> list[dict[str, Any]]:
+        """The kept exchanges, the one that proves the check's finding first (even when the window left it out)."""
+        kept, _ = ctx.evidence()
+        kept = list({id(e): e for e in kept}.values())  # a check may have re-filed an exchange; show it once
+        if proof is not None:
+            kept = [proof] + [e for e in kept if e is not proof]
+        evidence: list[dict[str, Any]] = [ex.to_evidence(self.session.target.redact) for ex in kept]
+        if proof is not None:
+            evidence[0]["proves"] = True
+        omitted = ctx.exchange_count - len(kept)
+        if omitted > 0:
+            evidence.append({"omitted_exchanges": omitted})
+        return evidence

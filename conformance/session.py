@@ -8,6 +8,7 @@ are recorded as that check's evidence.
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import random
 from collections.abc import Iterator
@@ -144,6 +145,9 @@ class CheckContext:
         self.exchanges: list[Exchange] = []
         self._tail: collections.deque[Exchange] = collections.deque(maxlen=_KEEP_LAST)
         self.exchange_count = 0
+        # The newest exchange a finding can be about; the runner files it first in the evidence as the proof
+        # of the finding yielded next. A check may set it to name another exchange; clean-up leaves it alone.
+        self.last_exchange: Exchange | None = None
         digest = hashlib.sha256(f"{session.seed}:{requirement.id}:{call.check}".encode()).digest()
         self.rng = random.Random(int.from_bytes(digest[:8], "big"))
 
@@ -155,6 +159,7 @@ class CheckContext:
             self.exchanges.append(exchange)
         else:
             self._tail.append(exchange)
+        self.last_exchange = exchange
         return exchange
 
     def evidence(self) -> tuple[list[Exchange], int]:
@@ -220,6 +225,15 @@ class CheckContext:
         self.session.created.append(self.item_path(collection, str(entity["id"])))
         return exchange, entity
 
+    @contextlib.contextmanager
+    def tidying(self) -> Iterator[None]:
+        """Requests made to clean up (deleting what a probe stored) never become the proof of a finding."""
+        proof = self.last_exchange
+        try:
+            yield
+        finally:
+            self.last_exchange = proof
+
     def discard(self, collection: str, exchange: Exchange) -> str | None:
         """Delete a record a request should not have created, so it cannot trip other checks.
 
@@ -237,7 +251,8 @@ class CheckContext:
         if not self.offers_delete():
             self.session.created.append(path)
             return f"it was stored as {created['id']!r} (the platform offers no DELETE to remove it)"
-        removal = self.delete(path)
+        with self.tidying():  # the finding is about the request that stored the record, not this DELETE
+            removal = self.delete(path)
         if removal.status in (200, 204):
             return f"it was stored as {created['id']!r} (the suite deleted it again)"
         self.session.created.append(path)

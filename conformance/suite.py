@@ -22,6 +22,7 @@ from .options import resolve_env
 from .profiles import Profile, Requirement, load_profile, profile_ids
 from .reports import write_reports
 from .reports.allure import describe_for_allure
+from .reports.evidence import headers_about, shown_exchanges
 from .reports.junit import compact_properties
 from .escaping import terminal
 from .redaction import redact, redact_value, register_secrets
@@ -37,8 +38,16 @@ from .verdicts import Verdict
 __all__ = ["ConformancePlugin", "ProfileFile", "RequirementItem"]
 
 RESULT_PROPERTY = "sc_conformance_result"
+TARGET_PROPERTY = "sc_conformance_target"  # what a worker knows of the target, sent once to the controller
 _MARKER_OF_SUBSYSTEM = {"infrastructure": "infrastructure", "governance-service": "governance_service",
                         "guarantee": "guarantee"}
+
+
+def fails_the_run(report: dict[str, Any]) -> bool:
+    """Whether a report makes the run exit 1: not conformant, or with a baseline, a regression."""
+    if "baseline" in report:
+        return bool(report["baseline"]["regressions"])
+    return report["verdict"] != "conformant"
 
 
 def _now() -> str:
@@ -67,12 +76,17 @@ def describe(result: RequirementResult) -> str:
         lines.append(f"  check {check.name}: {check.verdict.value}")
         for finding in check.findings[:8]:
             lines.append(f"    - {finding}")
-        for exchange in check.evidence[-2:]:
-            if "request" in exchange:
-                request, response = exchange["request"], exchange["response"]
-                lines.append(f"    > {request['method']} {request['url']}")
-                lines.append(f"    < {response['status']} {response['body'][:300]}")
-                lines.append(f"    reproduce: {exchange['curl'][:500]}")
+        findings = [f.to_json() for f in check.findings]
+        for exchange in shown_exchanges(check.evidence):  # the proving exchange first, then the last one
+            request, response = exchange["request"], exchange["response"]
+            lines.append("    the exchange that shows it:" if exchange.get("proves") else "    the last exchange:")
+            lines.append(f"    > {request['method']} {request['url']}")
+            if request.get("body"):
+                lines.append(f"    > {request['body'][:300]}")
+            lines.append(f"    < {response['status']}")
+            lines += [f"    < {name}: {value}" for name, value in headers_about(exchange, findings)]
+            lines.append(f"    < {response['body'][:300]}")
+            lines.append(f"    reproduce: {exchange['curl'][:500]}")
     return "\n".join(lines)
 
 
@@ -91,6 +105,9 @@ class RequirementItem(pytest.Item):
         result = RequirementResult.from_transport(redact_value(result.to_transport()))  # before anything renders it
         result, expected = plugin.exemptions.apply(result)
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_transport(), ensure_ascii=False)))
+        if plugin.worker and not plugin.target_sent:  # under xdist only the workers talk to the target
+            self.user_properties.append((TARGET_PROPERTY, json.dumps(plugin.target_record(), ensure_ascii=False)))
+            plugin.target_sent = True
         describe_for_allure(result)
         if expected:
             pytest.xfail(expected)
@@ -160,7 +177,9 @@ class ConformancePlugin:
         self.started_at = _now()
         self._runner: Runner | None = None
         self._stack = contextlib.ExitStack()
-        self._declared: list[dict[str, Any]] | None = None
+        self.worker = getattr(config, "workerinput", None) is not None
+        self.target_sent = False  # a worker's target record went to the controller
+        self._received_target: dict[str, Any] | None = None  # the controller's copy of a worker's record
         if config.args_source is not pytest.Config.ArgsSource.ARGS:
             config.args = [str(p.path) for p in self.profiles]
 
@@ -173,7 +192,10 @@ class ConformancePlugin:
         profile = self.by_path.get(file_path.resolve())
         if profile is None:
             return None
-        return ProfileFile.from_parent(parent, path=file_path, profile=profile)
+        # The node id is the profile id (``core::CORE-DISC-001``), not the path: a bundled or vendor profile
+        # lies outside the rootdir, where pytest would give every profile the same empty id (``::CORE-DISC-001``)
+        # and JUnit, Allure and --lf would take the same requirement in two profiles for one test.
+        return ProfileFile.from_parent(parent, path=file_path, nodeid=profile.id, profile=profile)
 
     def runner(self) -> Runner:
         if self._runner is None:
@@ -206,21 +228,8 @@ class ConformancePlugin:
         profiles = document.get("profiles") if isinstance(document, dict) else None
         return [p for p in profiles if isinstance(p, dict)] if isinstance(profiles, list) else None
 
-    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
-        if isinstance(item, RequirementItem):  # the call report carried the result; keep JUnit XML readable
-            item.user_properties = compact_properties(item.user_properties, RESULT_PROPERTY)
-
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        for name, value in report.user_properties:
-            if name == RESULT_PROPERTY:
-                result = RequirementResult.from_transport(json.loads(value))
-                self.results.setdefault(result.profile, {})[result.id] = result
-
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if getattr(self.config, "workerinput", None) is not None:
-            self._stack.close()
-            return  # the controller writes the reports
+    def target_record(self) -> dict[str, Any]:
+        """The report's ``target``: the platform this process talked to and the profiles it declares."""
         target = {
             "base_url": self.base_url or (self._runner.session.target.base_url if self._runner else "reference"),
             "declared_profiles": self._declared_profiles(),
@@ -231,6 +240,39 @@ class ConformancePlugin:
         }
         if self._runner is not None:  # waits on 429/503 Retry-After (S5); under xdist, of this process only
             target["rate_limits"] = self._runner.session.target.rate_limits.to_json()
+        return target
+
+    def pytest_runtest_teardown(self, item: pytest.Item) -> None:
+        if isinstance(item, RequirementItem):  # the call report carried the result; keep JUnit XML readable
+            properties = compact_properties(item.user_properties, RESULT_PROPERTY)
+            item.user_properties = [(name, value) for name, value in properties if name != TARGET_PROPERTY]
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        for name, value in report.user_properties:
+            if name == RESULT_PROPERTY:
+                result = RequirementResult.from_transport(json.loads(value))
+                self.results.setdefault(result.profile, {})[result.id] = result
+                self._junit_classname(report, result)
+            elif name == TARGET_PROPERTY and self._received_target is None:
+                self._received_target = json.loads(value)
+
+    def _junit_classname(self, report: pytest.TestReport, result: RequirementResult) -> None:
+        """JUnit's classname is ``<profile>.<sub-system>``: CI systems group by it, and (classname, name) is unique.
+
+        pytest derives it from the node id (``core``); the attribute set before junitxml sees the call report
+        survives, as ``record_xml_attribute`` does it.
+        """
+        junitxml = self.config.pluginmanager.get_plugin("junitxml")
+        xml = self.config.stash.get(junitxml.xml_key, None) if junitxml is not None else None
+        if xml is not None:
+            xml.node_reporter(report).add_attribute("classname", f"{result.profile}.{result.requirement['subsystem']}")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.worker:
+            self._stack.close()
+            return  # the controller writes the reports
+        target = self.target_record() if self._runner or self._received_target is None else self._received_target
         created = list(self._runner.session.created) if self._runner else []
         self._stack.close()
         finished = _now()
@@ -246,7 +288,29 @@ class ConformancePlugin:
                 created_records=created,
             )
             self.exemptions.annotate(report, [r.id for r in profile.requirements])
+            report = self._merged_into_previous(report)
             self.written.append((report, write_reports(report, self.report_dir)))
+        if session.exitstatus == pytest.ExitCode.OK and any(fails_the_run(report) for report, _ in self.written):
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED  # as the CLI: incomplete is not conformant
+
+    def _merged_into_previous(self, report: dict[str, Any]) -> dict[str, Any]:
+        """Under ``--lf``, the re-run merged into the report it re-runs, as the CLI's ``--rerun-failed`` does.
+
+        Without a previous report of the same profile version in the report directory the re-run stands alone
+        (and says which requirements it did not run, like any partial run).
+        """
+        if not self.config.getoption("lf", False):
+            return report
+        path = self.report_dir / report["profile"]["id"] / "report.json"
+        try:
+            previous = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return report
+        if previous.get("profile", {}).get("digest") != report["profile"]["digest"]:
+            return report
+        from .reports.merge import merge_reports
+
+        return merge_reports(previous, report)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         written = getattr(self, "written", [])

@@ -91,7 +91,9 @@ def cleanup(ctx: CheckContext, collection: str, ids: list[str]) -> None:
     deletable = ctx.collection(collection).deletable and ctx.offers_delete()
     for record_id in ids:
         path = ctx.item_path(collection, record_id)
-        if deletable and ctx.delete(path).status in (200, 204):
+        with ctx.tidying():
+            deleted = deletable and ctx.delete(path).status in (200, 204)
+        if deleted:
             if path in ctx.session.created:
                 ctx.session.created.remove(path)
         elif path not in ctx.session.created:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -63,12 +64,20 @@ def compare(reports: Sequence[tuple[str, dict[str, Any]]], *, force: bool = Fals
             "differences": sum(row["differs"] for row in ordered), "warnings": warnings}
 
 
+def _width(text: str) -> int:
+    """Terminal columns of ``text``: wide and full-width characters (CJK) take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _table(header: list[str], body: list[list[str]]) -> list[str]:
     header = [terminal(cell, newlines=False) for cell in header]
     body = [[terminal(cell, newlines=False) for cell in line] for line in body]
-    widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return [fmt.format(*header), fmt.format(*("-" * w for w in widths))] + [fmt.format(*line) for line in body]
+    widths = [max(_width(line[i]) for line in [header, *body]) for i in range(len(header))]
+
+    def row(cells: list[str]) -> str:  # str.ljust counts code points, which misaligns Chinese vendor names
+        return "  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(cells, widths)).rstrip()
+
+    return [row(header), row(["-" * w for w in widths])] + [row(line) for line in body]
 
 
 def render_table(matrix: dict[str, Any]) -> str:

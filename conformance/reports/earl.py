@@ -34,7 +34,8 @@ def _description(req: dict[str, Any]) -> str:
 
 
 def to_earl(report: dict[str, Any]) -> dict[str, Any]:
-    """The report as an EARL graph: one assertor, one subject, one test case and assertion per requirement."""
+    """The report as an EARL default graph: one assertor, one subject, one test case and assertion per requirement,
+    and the report itself (profile verdict and digest)."""
     profile = report["profile"]
     base = f"{PROFILE_BASE}{profile['id']}/{profile['version']}"
     assertor = {"@id": f"urn:sc-conformance:{report['suite']['version']}", "@type": ["earl:Assertor", "earl:Software"],
@@ -54,5 +55,9 @@ def to_earl(report: dict[str, Any]) -> dict[str, Any]:
                       "earl:result": {"@type": "earl:TestResult", "earl:outcome": {"@id": OUTCOMES[req["verdict"]]},
                                       "sc:verdict": req["verdict"], "dct:date": report["finished_at"],
                                       "dct:description": _description(req)}})
-    return {"@context": CONTEXT, "@id": f"{base}/report/{report['seed']}", "dct:title": profile["title"]["en"],
-            "sc:verdict": report["verdict"], "sc:profileDigest": profile["digest"], "@graph": graph}
+    graph.append({"@id": f"{base}/report/{report['seed']}", "@type": "sc:Report", "dct:title": profile["title"]["en"],
+                  "sc:verdict": report["verdict"], "sc:profileDigest": profile["digest"],
+                  "dct:date": report["finished_at"]})
+    # Only @context and @graph at the top: with any other member (an @id) JSON-LD makes @graph a *named*
+    # graph, and RDF tools that read the default graph (rdflib's Graph.parse) would see no assertion at all.
+    return {"@context": CONTEXT, "@graph": graph}

@@ -6,16 +6,33 @@ import functools
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from .build import SUBSYSTEMS
+from .evidence import headers_about, shown_exchanges
 
 __all__ = ["TEXT", "render_compare", "render_report"]
 
+# Every fixed text of the pages, in both languages (the page shows one, the switch the other).
 TEXT: dict[str, Any] = {
     "verdicts": {
         "conformant": {"zh": "符合", "en": "CONFORMANT"},
         "not-conformant": {"zh": "不符合", "en": "NOT CONFORMANT"},
         "incomplete": {"zh": "不完整", "en": "INCOMPLETE"},
+    },
+    "outcomes": {  # a requirement's or check's verdict
+        "pass": {"zh": "通过", "en": "pass"},
+        "fail": {"zh": "不通过", "en": "fail"},
+        "inconclusive": {"zh": "无法判定", "en": "inconclusive"},
+        "not-applicable": {"zh": "不适用", "en": "not-applicable"},
+        "manual": {"zh": "待人工确认", "en": "manual"},
+        "waived": {"zh": "已豁免", "en": "waived"},
+        "not-run": {"zh": "未运行", "en": "not-run"},
+    },
+    "levels": {  # the normative keywords as GB/T 1.1 writes them
+        "SHALL": {"zh": "应", "en": "SHALL"},
+        "SHOULD": {"zh": "宜", "en": "SHOULD"},
+        "MAY": {"zh": "可", "en": "MAY"},
     },
     "subsystems": {
         "infrastructure": {"zh": "基础设施", "en": "Infrastructure"},
@@ -26,6 +43,33 @@ TEXT: dict[str, Any] = {
         "verdict": {"zh": "结论", "en": "Verdict"},
         "level": {"zh": "级别", "en": "Level"},
         "subsystem": {"zh": "子系统", "en": "Sub-system"},
+        "all": {"zh": "全部", "en": "all"},
+    },
+    "labels": {
+        "switch": {"zh": "English", "en": "中文"},
+        "score": {"zh": "得分", "en": "Score"},
+        "requirements": {"zh": "要求", "en": "Requirements"},
+        "requirement_count": {"zh": "要求数", "en": "requirements"},
+        "score_per_subsystem": {"zh": "各子系统得分", "en": "Score per sub-system"},
+        "target": {"zh": "被测平台", "en": "target"},
+        "seed": {"zh": "随机种子", "en": "seed"},
+        "profile_digest": {"zh": "测试规范摘要", "en": "profile"},
+        "schemas_digest": {"zh": "模式摘要", "en": "schemas"},
+        "signed": {"zh": "已签名", "en": "signed"},
+        "rule": {"zh": "规则", "en": "Rule"},
+        "waivers_used": {"zh": "使用豁免", "en": "waiver(s) used"},
+        "waived": {"zh": "已豁免", "en": "waived"},
+        "was": {"zh": "原结论", "en": "was"},
+        "approver": {"zh": "批准人", "en": "approved by"},
+        "expires": {"zh": "有效期至", "en": "until"},
+        "more_findings": {"zh": "另有更多发现,见 report.json", "en": "more findings in report.json"},
+        "proves": {"zh": "证明该结论的请求与响应", "en": "the exchange that shows it"},
+        "last": {"zh": "最后一次请求与响应", "en": "the last exchange"},
+        "reproduce": {"zh": "复现", "en": "reproduce"},
+        "no_score": {"zh": "无", "en": "n/a"},
+        "comparison": {"zh": "符合性比较", "en": "Conformance comparison"},
+        "differ": {"zh": "项要求有差异", "en": "requirements differ"},
+        "verdict": {"zh": "结论", "en": "Verdict"},
     },
 }
 _VERDICT_ORDER = ("fail", "inconclusive", "waived", "manual", "pass", "not-applicable")
@@ -33,13 +77,17 @@ _VERDICT_ORDER = ("fail", "inconclusive", "waived", "manual", "pass", "not-appli
 
 @functools.cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.PackageLoader("conformance", "templates"),
-                              autoescape=True,
-                              trim_blocks=False, lstrip_blocks=False)
+    environment = jinja2.Environment(loader=jinja2.PackageLoader("conformance", "templates"),
+                                     autoescape=True,
+                                     trim_blocks=False, lstrip_blocks=False)
+    environment.globals.update(t=TEXT, shown_exchanges=shown_exchanges, headers_about=headers_about)
+    return environment
 
 
-def _css() -> str:
-    return _environment().loader.get_source(_environment(), "_base.css")[0]  # type: ignore[union-attr]
+def _css() -> markupsafe.Markup:
+    """The stylesheet, ours and trusted: autoescaping it turned every quoted font name into ``&#34;`` and
+    the browser dropped the whole font stack (Chinese fell back to whatever the machine had, or boxes)."""
+    return markupsafe.Markup(_environment().loader.get_source(_environment(), "_base.css")[0])  # type: ignore[union-attr]
 
 
 def _colour(score: float | None) -> str:
@@ -75,11 +123,11 @@ def render_report(report: dict[str, Any], *, lang: str = "zh", trust: str | None
     from .waivers import waiver_lines
 
     template = _environment().get_template("report.html.j2")
-    return template.render(report=report, lang=lang, css=_css(), t=TEXT, chart=_chart(report),
-                           filters=_filters(report), trust=trust, notes=waiver_lines(report))
+    return template.render(report=report, lang=lang, css=_css(), chart=_chart(report), filters=_filters(report),
+                           trust=trust, notes=waiver_lines(report))
 
 
 def render_compare(matrix: dict[str, Any], *, lang: str = "zh") -> str:
     """The HTML page of a bid comparison (see ``conformance.reports.compare.compare``)."""
     template = _environment().get_template("compare.html.j2")
-    return template.render(m=matrix, lang=lang, css=_css(), t=TEXT)
+    return template.render(m=matrix, lang=lang, css=_css())

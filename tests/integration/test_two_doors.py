@@ -26,12 +26,22 @@ def test_cli_and_pytest_give_the_same_verdicts(tmp_path):
         plain = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
                                 "--sc-base-url", base_url, "--sc-profile", "core", "--sc-report-dir", "plain",
                                 "--sc-seed", "5"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        # pytest-xdist: the workers run the items, the controller writes the report from what they send as JSON
+        spread = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-n", "2",
+                                 "--sc-base-url", base_url, "--sc-profile", "core", "--sc-report-dir", "spread",
+                                 "--sc-seed", "5"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert cli.returncode == 1, cli.stdout + cli.stderr
     assert plain.returncode == 1, plain.stdout + plain.stderr
+    assert spread.returncode == 1, spread.stdout + spread.stderr
     cli_verdict, cli_reqs = verdicts(tmp_path / "cli" / "core" / "report.json")
     plain_verdict, plain_reqs = verdicts(tmp_path / "plain" / "core" / "report.json")
-    assert cli_verdict == plain_verdict == "not-conformant"
-    assert cli_reqs == plain_reqs
+    spread_verdict, spread_reqs = verdicts(tmp_path / "spread" / "core" / "report.json")
+    assert cli_verdict == plain_verdict == spread_verdict == "not-conformant"
+    assert cli_reqs == plain_reqs == spread_reqs
+    serial, parallel = (json.loads((tmp_path / d / "core" / "report.json").read_text(encoding="utf-8"))["target"]
+                        for d in ("plain", "spread"))
+    assert parallel["base_url"] == serial["base_url"] == base_url  # not "reference"
+    assert parallel["declared_profiles"] == serial["declared_profiles"] and serial["declared_profiles"]
     assert cli_reqs["CORE-PAGE-003"] == "fail"
     for output in (cli.stdout + cli.stderr, plain.stdout + plain.stderr):
         assert "CORE-PAGE-003 [SHALL]" in output
@@ -116,3 +126,29 @@ def test_run_without_arguments_certifies_the_reference_platform(cli, tmp_path):
     assert (tmp_path / "reports" / "core" / "summary.md").read_text(encoding="utf-8").startswith("## ")
     assert json.loads((tmp_path / "reports" / "core" / "badge.json").read_text())["message"] == "conformant"
     assert "core 1.0.0: CONFORMANT" in result.stdout
+
+
+def _pytest_door(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "--sc-profile", "core", "--sc-seed", "3", *args],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+
+
+def test_pytest_lf_merges_into_the_previous_report_as_rerun_failed_does(tmp_path):
+    some = ("-k", "CORE-DISC or CORE-HTTP or CORE-PAGE")
+    first = _pytest_door(*some, "--sc-fault", "content-type-text", cwd=tmp_path)
+    assert first.returncode == 1, first.stdout + first.stderr
+    before = json.loads((tmp_path / "reports" / "core" / "report.json").read_text(encoding="utf-8"))
+    assert {r["id"]: r["verdict"] for r in before["requirements"]}["CORE-HTTP-001"] == "fail"
+
+    again = _pytest_door("--lf", cwd=tmp_path)  # the fault is gone: the re-run passes
+    assert "1 passed" in again.stdout, again.stdout + again.stderr
+    after = json.loads((tmp_path / "reports" / "core" / "report.json").read_text(encoding="utf-8"))
+    assert after["merged_from"]["rerun"] == ["CORE-HTTP-001"]
+    assert [r["id"] for r in after["requirements"]] == [r["id"] for r in before["requirements"]]  # not just 1
+    expected = {r["id"]: r["verdict"] for r in before["requirements"]} | {"CORE-HTTP-001": "pass"}
+    assert {r["id"]: r["verdict"] for r in after["requirements"]} == expected
+    assert after["selection"]["not_run"] == before["selection"]["not_run"]
+    # every item passed, yet the profile is incomplete (most of core was never run): exit 1, as the CLI does
+    assert after["verdict"] == "incomplete" and "INCOMPLETE" in again.stdout
+    assert again.returncode == 1, again.stdout + again.stderr

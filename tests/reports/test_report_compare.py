@@ -55,3 +55,25 @@ def test_compare_html_renders_both_languages(runs):
 def test_one_report_is_not_a_comparison(runs):
     with pytest.raises(UsageError, match="at least two"):
         compare([("a", load(runs["clean"]))])
+
+
+def test_text_table_pads_chinese_vendor_names_by_display_width(runs):
+    import unicodedata
+
+    matrix = compare([("甲公司", load(runs["clean"])), ("vendor-b", load(runs["faulty"])), ("乙", load(runs["faulty"]))])
+    lines = render_table(matrix).splitlines()
+
+    def width(text):
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    header = next(line for line in lines if line.startswith("requirement (* differs)"))
+    rule = lines[lines.index(header) + 1]
+    row = next(line for line in lines if line.startswith("* CORE-HTTP-001"))
+    # every column starts at the same terminal column in the header, the rule and a row
+    starts = [width(rule[:i]) for i in range(len(rule)) if rule[i] == "-" and (i == 0 or rule[i - 1] == " ")]
+    for name in ("vendor-b", "乙"):
+        assert width(header[:header.index(name)]) in starts
+    cells = row.split()
+    assert cells[-3:] == ["pass", "fail", "fail"]
+    assert width(row[:row.rindex("fail")]) == starts[-1]
+    assert width(row[:row.index("pass")]) == starts[2] == width(header[:header.index("甲公司")])

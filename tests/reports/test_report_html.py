@@ -5,10 +5,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import markupsafe
 import pytest
 
 from conformance.cli import main
-from conformance.reports.html import render_report
+from conformance.reports.html import TEXT, render_report
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -37,6 +38,39 @@ def test_html_shows_each_failure_with_rule_request_response_and_curl(runs):
     assert failed["statement"]["en"].split("`")[0][:30] in html
     assert 'class="request"' in html and 'class="response"' in html and 'class="curl"' in html
     assert "curl -i -X GET" in html
+
+
+def test_zh_page_translates_every_fixed_text(runs):
+    report = load(runs["faulty"])
+    html = render_report(report, lang="zh")
+    for key in ("outcomes", "levels", "subsystems", "filters", "labels", "verdicts"):
+        for text in TEXT[key].values():
+            assert text["zh"] and text["en"] and text["zh"] != text["en"] or text["zh"] in ("English", "中文")
+    assert '<span class="tag v-fail"><span class="zh">不通过</span><span class="en">fail</span></span>' in html
+    assert '[<span class="zh">应</span><span class="en">SHALL</span> · <span class="zh">基础设施</span>' in html
+    assert '<option value="fail" data-zh="不通过" data-en="fail">不通过</option>' in html
+    assert '<h2><span class="zh">要求</span><span class="en">Requirements</span></h2>' in html
+    assert ">fail<" not in html.replace('<span class="en">fail</span>', "").replace('data-en="fail">', "")
+
+
+def test_each_finding_appears_once(runs):
+    report = load(runs["faulty"])
+    html = render_report(report, lang="zh")
+    failed = [c for r in report["requirements"] for c in r["checks"] if c["verdict"] == "fail"]
+    assert failed and all(c["findings"] for c in failed)
+    for check in failed:
+        for finding in check["findings"][:8]:
+            assert html.count(markupsafe.escape(finding["message"])) == 1, finding["message"]
+
+
+def test_css_declares_a_cjk_font_stack_the_browser_can_read(runs):
+    html = render_report(load(runs["faulty"]), lang="zh")
+    style = html.split("<style>")[1].split("</style>")[0]
+    assert "&#34;" not in style and "&quot;" not in style  # an escaped stylesheet drops every quoted font name
+    for font in ('"Noto Sans CJK SC"', '"WenQuanYi Zen Hei"', '"Microsoft YaHei"', '"PingFang SC"'):
+        assert font in style
+    body = style.split("body{")[1].split("}")[0]
+    assert body.index('"WenQuanYi Zen Hei"') < body.index("sans-serif")  # named before the generic family
 
 
 def test_html_escapes_what_the_target_sent(runs):
@@ -74,15 +108,29 @@ def test_chromium_shows_verdict_failure_and_switches_language(runs, tmp_path):
         verdict = driver.find_element(By.ID, "verdict")
         assert verdict.is_displayed() and verdict.text == "不符合"
         failed = driver.find_element(By.ID, "CORE-HTTP-001")
-        assert failed.is_displayed() and "fail" in failed.text and "curl -i -X GET" in failed.text
+        assert failed.is_displayed() and "curl -i -X GET" in failed.text
+        summary = failed.find_element(By.TAG_NAME, "summary").text
+        assert summary.startswith("不通过 CORE-HTTP-001 [应 · 基础设施]"), summary
+        for english in ("fail", "infrastructure", "SHALL", "Rule", "reproduce"):
+            assert english not in failed.text.replace("curl -i -X GET", ""), english
+        assert "规则" in failed.text and "复现" in failed.text
+        proof = failed.find_element(By.CSS_SELECTOR, ".exchange.proof")  # the exchange that shows the failure, first
+        assert proof.is_displayed() and "证明该结论的请求与响应" in proof.text and "content-type: text/plain" in proof.text
+        assert driver.find_element(By.TAG_NAME, "h2").text == "各子系统得分"
+        options = Select(driver.find_element(By.CSS_SELECTOR, "select[data-filter=verdict]")).options
+        assert [o.text for o in options] == ["全部", "不通过", "通过"]
+        font = driver.execute_script("return getComputedStyle(document.body).fontFamily")
+        assert "WenQuanYi Zen Hei" in font and "Noto Sans CJK SC" in font, font
+        driver.save_screenshot(str(tmp_path / "report-zh.png"))
         driver.find_element(By.ID, "lang").click()
         assert driver.find_element(By.ID, "verdict").text == "NOT CONFORMANT"
         assert driver.execute_script("return document.documentElement.lang") == "en"
         Select(driver.find_element(By.CSS_SELECTOR, "select[data-filter=verdict]")).select_by_visible_text("fail")
         shown = [d for d in driver.find_elements(By.CSS_SELECTOR, "details.req") if d.is_displayed()]
         assert {d.get_attribute("id") for d in shown} == {"CORE-HTTP-001", "CORE-PAGE-002"}
+        assert "fail CORE-HTTP-001 [SHALL · Infrastructure]" in driver.find_element(By.ID, "CORE-HTTP-001").text
         shot = tmp_path / "report.png"
         driver.save_screenshot(str(shot))
-        print(f"screenshot: {shot}")
+        print(f"screenshots: {tmp_path / 'report-zh.png'} {shot}")
     finally:
         driver.quit()
