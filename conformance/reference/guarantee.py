@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -101,7 +101,7 @@ def _record(scope: Scope, status: int, location: str | None) -> None:
         "action": _ACTIONS[scope["method"]],
         "resource": location if status == 201 and location else path,
         "collection": collection.name,
-        "time": format_instant(datetime.now(timezone.utc)),
+        "time": format_instant(datetime.now(UTC)),
         "outcome": _outcome(status),
         "status": status,
         "request_id": request_id(connection),

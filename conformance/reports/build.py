@@ -11,7 +11,7 @@ from ..profiles import Profile
 from ..results import RequirementResult
 from ..verdicts import LEVEL_WEIGHTS, Verdict, profile_verdict
 
-__all__ = ["REPORT_VERSION", "build_report", "score", "summarise"]
+__all__ = ["REPORT_VERSION", "build_report", "score", "summarise", "unique_failures"]
 
 REPORT_VERSION = "1"
 SUBSYSTEMS = ("infrastructure", "governance-service", "guarantee")
@@ -49,6 +49,19 @@ def summarise(results: list[RequirementResult]) -> dict[str, Any]:
     }
 
 
+def unique_failures(requirements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Failing findings counted once each: the same (code, message) reached by several requirements
+    (a check call they share) is one failure to fix. ``by_code`` counts them per finding code."""
+    seen: set[tuple[str, str]] = set()
+    for requirement in requirements:
+        for check in requirement.get("checks", []):
+            for finding in check.get("findings", []):
+                if finding.get("verdict") == "fail":
+                    seen.add((finding.get("code") or "", finding["message"]))
+    by_code = Counter(code or "uncoded" for code, _ in seen)
+    return {"count": len(seen), "by_code": dict(sorted(by_code.items()))}
+
+
 def build_report(
     profile: Profile,
     results: Mapping[str, RequirementResult],
@@ -59,6 +72,7 @@ def build_report(
     started_at: str,
     finished_at: str,
     created_records: list[str] | None = None,
+    interrupted: bool = False,
 ) -> dict[str, Any]:
     """The report of one profile; requirements not run (deselected) make it incomplete, never conformant."""
     ordered = [results[req.id] for req in profile.requirements if req.id in results]
@@ -66,6 +80,9 @@ def build_report(
     shall = [r.verdict for r in ordered if r.level == "SHALL"]
     complete = not any(profile.requirement(i).level == "SHALL" for i in not_run)
     waived = [r.id for r in ordered if r.verdict is Verdict.WAIVED]
+    requirements = [r.to_json() for r in ordered]
+    summary = summarise(ordered)
+    summary["unique_failures"] = unique_failures(requirements)
     return {
         "report_version": REPORT_VERSION,
         "suite": {"name": "sc-conformance", "version": __version__},
@@ -85,7 +102,8 @@ def build_report(
         "verdict": profile_verdict(shall, complete=complete).value,
         "selection": {"requirements": len(profile.requirements), "run": len(ordered), "not_run": not_run},
         "waivers_used": waived,
-        "summary": summarise(ordered),
-        "requirements": [r.to_json() for r in ordered],
+        "summary": summary,
+        "requirements": requirements,
         "created_records": list(created_records or []),
+        "interrupted": interrupted,  # stopped (Ctrl-C) before every selected requirement ran
     }

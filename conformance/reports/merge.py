@@ -7,7 +7,7 @@ from typing import Any
 from ..errors import UsageError
 from ..results import RequirementResult
 from ..verdicts import Verdict, profile_verdict
-from .build import summarise
+from .build import summarise, unique_failures
 
 __all__ = ["merge_reports", "rerun_ids"]
 
@@ -43,6 +43,7 @@ def merge_reports(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
                            "not_run": not_run}
     merged["waivers_used"] = [r["id"] for r in requirements if r["verdict"] == "waived"]
     merged["summary"] = summarise(results)
+    merged["summary"]["unique_failures"] = unique_failures(requirements)
     merged["merged_from"] = {"started_at": old["started_at"], "seed": old["seed"], "rerun": [r["id"] for r in new["requirements"]]}
     merged["created_records"] = list(old.get("created_records", [])) + list(new.get("created_records", []))
     return merged

@@ -32,6 +32,12 @@ def markdown_summary(report: dict[str, Any]) -> str:
         v = sub["by_verdict"]
         lines.append(f"| {name} | {sub['requirements']} | {v['pass']} | {v['fail']} | {v['inconclusive']} | "
                      f"{v['not-applicable']} | {v['manual']} | {sub['score']} |")
+    unique = summary.get("unique_failures")
+    if unique and unique["count"]:
+        codes = ", ".join(f"{code} ×{n}" for code, n in unique["by_code"].items())
+        lines += ["", f"Unique failures: {unique['count']} ({codes}; `sc-conformance explain CODE` says how to fix)"]
+    if report.get("interrupted"):
+        lines += ["", "**Interrupted**: the run was stopped before every selected requirement ran; a partial report."]
     bad = [r for r in report["requirements"] if r["verdict"] in ("fail", "inconclusive")]
     if bad:
         lines += ["", "| requirement | level | verdict | why |", "|---|---|---|---|"]

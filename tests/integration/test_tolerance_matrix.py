@@ -5,11 +5,10 @@ published text leaves open; a requirement that fails under one enforces more tha
 """
 
 import pytest
+from test_fault_matrix import PROFILES, non_passing  # pytest puts this folder on sys.path (rootdir import)
 
 from conformance.reference import VARIANTS
 from conformance.reference.variants import validate_variants
-
-from test_fault_matrix import PROFILES, non_passing  # pytest puts this folder on sys.path (rootdir import)
 
 
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
