@@ -447,7 +447,7 @@ class _ClosedPipeSafe:
 
 def main(argv: Sequence[str] | None = None) -> int:
     guarded = _ClosedPipeSafe(sys.stdout)
-    sys.stdout = guarded  # type: ignore[assignment]
+    sys.stdout = guarded
     try:
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)

@@ -23,7 +23,7 @@ UNCHECKED_ROLES = frozenset({"expired"})  # refused on purpose: that is what the
 _REFUSED = (401, 403)
 
 # The transport's words for the usual reasons a base URL cannot be reached, as a person says them.
-_REASONS: tuple[tuple[str, str], ...] = (
+_REASONS: tuple[tuple[str, str | None], ...] = (
     (r"connection refused", "connection refused"),
     (r"name or service not known|nodename nor servname|temporary failure in name resolution|getaddrinfo failed",
      "unknown host"),

@@ -88,7 +88,7 @@ class RequirementItem(pytest.Item):
         self.add_marker(_MARKER_OF_SUBSYSTEM[requirement.subsystem])
 
     def runtest(self) -> None:
-        plugin: ConformancePlugin = self.config.pluginmanager.get_plugin(ConformancePlugin.name)
+        plugin: Any = self.config.pluginmanager.get_plugin(ConformancePlugin.name)
         result = plugin.runner().run_requirement(self.requirement, self.profile.id)
         result, expected = plugin.exemptions.apply(result)
         self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_transport(), ensure_ascii=False)))
@@ -100,7 +100,7 @@ class RequirementItem(pytest.Item):
         if result.verdict in (Verdict.NOT_APPLICABLE, Verdict.MANUAL):
             pytest.skip(f"{result.verdict.value}: {result.checks[0].message}")
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, RequirementFailed):
             return describe(excinfo.value.result)
         return super().repr_failure(excinfo)
@@ -264,7 +264,7 @@ class ConformancePlugin:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         for name, value in report.user_properties:
             if name == RESULT_PROPERTY:
-                result = RequirementResult.from_transport(json.loads(value))
+                result = RequirementResult.from_transport(json.loads(str(value)))
                 self.results.setdefault(result.profile, {})[result.id] = result
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:

@@ -1,8 +1,8 @@
 """``profiles lint`` finds what a standards body must fix; the bundled core profile is clean."""
 
 from conformance.cli import main
-from conformance.reference import FAULTS
 from conformance.profiles import profile_ids
+from conformance.reference import FAULTS
 from conformance.tools.lint import lint_profile
 
 REQUIREMENT = """\
