@@ -37,6 +37,10 @@ _REASONS: tuple[tuple[str, str | None], ...] = (
 )
 
 
+# Target errors raised after the status line arrived (see Target._send): the platform was reached.
+_BODY_TROUBLE = re.compile(r"body still arriving|reading the body failed|the body cannot be decoded")
+
+
 class PreflightError(UsageError):
     """The run cannot start: the base URL does not answer, or a token is refused (one line, no report)."""
 
@@ -75,6 +79,8 @@ def _reach(target: Target, standard: Catalogue) -> dict | None:
     try:
         exchange = target.request("GET", standard.discovery_path, token=False)
     except TargetError as exc:
+        if _BODY_TROUBLE.search(str(exc)):
+            return None  # it answered, then sent a body it should not have: the requirements judge that
         raise PreflightError(f"cannot reach {target.base_url}: {reachability_reason(exc)}") from None
     try:
         document = exchange.json() if exchange.status == 200 else None
