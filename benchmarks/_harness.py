@@ -6,11 +6,11 @@ import json
 import platform
 import resource
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 RESULTS = Path("benchmarks") / "results"
 
@@ -39,7 +39,7 @@ def peak_rss_children_mib() -> float:
 
 def environment() -> dict[str, Any]:
     return {"python": platform.python_version(), "machine": platform.machine(),
-            "when": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+            "when": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def record(name: str, figures: dict[str, Any]) -> Path:

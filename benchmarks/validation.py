@@ -5,10 +5,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from conformance.fixtures import load_fixture, resolve
 from conformance.formats import is_credit_code, is_identity_number, make_identity_number
 from conformance.schemas import format_checker, schema_store
-from jsonschema import Draft202012Validator
 
 from ._harness import best_of, record
 

@@ -5,33 +5,47 @@
                                    [--credentials-out FILE] [--attestations-out FILE]
     sc-conformance report keygen|sign|verify|compare|html|earl …
     sc-conformance profiles list|lint|diff|matrix …
+    sc-conformance checks list|show NAME
+    sc-conformance explain CODE
     sc-conformance openapi [-o FILE] [--schemathesis-config FILE]
     sc-conformance standard build -o DIR
+
+Usage errors are one line on standard error and exit 2; a closed pipe (``| head``) is silent;
+Ctrl-C exits 130 with the partial report marked ``interrupted``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
-
 from .errors import ConformanceError, UsageError
 from .options import OPTIONS, add_options, dest
 
 __all__ = ["main"]
 
-EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_CONFORMANT, EXIT_NOT_CONFORMANT, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error (the usage itself is one ``--help`` away)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(EXIT_USAGE)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sc-conformance", description="Smart-community conformance suite")
+    parser = _Parser(prog="sc-conformance", description="Smart-community conformance suite")
     parser.add_argument("--version", action="version", version=f"sc-conformance {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -43,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--junitxml", metavar="PATH", help="also write JUnit XML for CI systems to PATH")
     run.add_argument("--rerun-failed", metavar="REPORT",
                      help="re-run only the requirements that failed, were inconclusive or were not run in REPORT "
-                          "(a report.json) and merge the new results into a new report")
+                          "(a report.json) with its seed, and merge the new results into a new report")
 
     serve = commands.add_parser("serve-reference", help="run the reference platform by hand")
     serve.add_argument("--host", default="127.0.0.1")
@@ -62,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _report_parser(commands)
     _profiles_parser(commands)
+    _checks_parser(commands)
     openapi = commands.add_parser("openapi", help="publish the interface standard as an OpenAPI 3.1 document")
     openapi.add_argument("-o", "--out", metavar="FILE", help="write to FILE instead of standard output")
     openapi.add_argument("--format", choices=["json", "yaml"], default="json")
@@ -118,6 +133,9 @@ def _profiles_parser(commands: argparse._SubParsersAction) -> None:
     profiles.add_parser("list", help="the bundled profiles")
     lint = profiles.add_parser("lint", help="what to fix before publishing a profile (exit 1 if anything)")
     lint.add_argument("profiles", nargs="*", metavar="PROFILE", help="ids or YAML files (default: all bundled)")
+    lint.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
+    lint.add_argument("--require-faults", action=argparse.BooleanOptionalAction, default=None,
+                      help="a requirement no reference fault breaks is an error (default: only in bundled profiles)")
     diff = profiles.add_parser("diff", help="added, removed, tightened, loosened requirements and schemas (Markdown)")
     diff.add_argument("old", metavar="OLD")
     diff.add_argument("new", metavar="NEW")
@@ -128,8 +146,19 @@ def _profiles_parser(commands: argparse._SubParsersAction) -> None:
     matrix.add_argument("-o", "--out", metavar="FILE")
 
 
+def _checks_parser(commands: argparse._SubParsersAction) -> None:
+    checks = commands.add_parser("checks", help="the catalogue of checks profiles can call").add_subparsers(
+        dest="action", required=True)
+    checks.add_parser("list", help="every check: name, finding code, what it checks")
+    show = checks.add_parser("show", help="one check: doc, parameters with types and defaults, requirements using it")
+    show.add_argument("name", metavar="NAME")
+    explain = commands.add_parser("explain", help="what a finding code means, which requirements use it, how to fix")
+    explain.add_argument("code", metavar="CODE", help="a finding code from a report, such as SC101")
+
+
 def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
-    argv = ["-c", str(ini), "--rootdir", os.getcwd(), "-q", "-p", "no:randomly",
+    # no:cacheprovider: a CLI run leaves no .pytest_cache behind and never touches the pytest door's lastfailed
+    argv = ["-c", str(ini), "--rootdir", os.getcwd(), "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if not args.quiet:
         argv += ["-o", "console_output_style=classic"]  # the progress lines replace pytest's percentages
@@ -166,6 +195,8 @@ def _previous(args: argparse.Namespace) -> dict[str, Any] | None:
         raise UsageError(f"--rerun-failed {args.rerun_failed} is a report of profile {profile_id!r}, "
                          f"but --profile asks for {', '.join(args.profile)}; leave --profile out")
     args.profile = [profile_id]
+    if args.seed is None:
+        args.seed = previous["seed"]  # the same generated values, so a re-run tests what failed
     return previous
 
 
@@ -173,6 +204,52 @@ def _verdict_code(report: dict[str, Any]) -> int:
     from .reports.waivers import exit_ok  # waivers and a baseline change the exit status, never the verdict
 
     return EXIT_CONFORMANT if exit_ok(report) else EXIT_NOT_CONFORMANT
+
+
+class _CliDoor:
+    """What the CLI adds to the pytest session: its own option spelling, and the merge of a re-run."""
+
+    name = "sc-conformance-cli"
+
+    def __init__(self, previous: dict[str, Any] | None, report_dir: Path, *, preflighted: bool,
+                 digest: str | None = None, trust: Any = None) -> None:
+        self.previous = previous
+        self.digest, self.trust = digest, trust  # of the previous report: a merge records and weighs them
+        self.report_dir = report_dir
+        self.preflighted = preflighted
+        self.merged: list[dict[str, Any]] = []
+
+    def pytest_configure(self, config: Any) -> None:
+        from .suite import OPTION_PREFIX, PREFLIGHTED
+
+        config.stash[OPTION_PREFIX] = "--"
+        config.stash[PREFLIGHTED] = self.preflighted
+
+    def _suite(self, session: Any) -> Any:
+        from .suite import ConformancePlugin
+
+        return session.config.pluginmanager.get_plugin(ConformancePlugin.name)
+
+    def pytest_sessionfinish(self, session: Any) -> None:
+        """After the suite wrote the re-run's report: merge it into the previous one, so the terminal
+        summary (and the files) show only the merged verdict."""
+        suite = self._suite(session)
+        if self.previous is None or suite is None:
+            return
+        from .reports import write_reports
+        from .reports.merge import merge_reports
+
+        written = []
+        for report, _path in getattr(suite, "written", []):
+            merged = merge_reports(self.previous, report, old_digest=self.digest, old_trust=self.trust)
+            written.append((merged, write_reports(merged, self.report_dir)))
+            self.merged.append(merged)
+        suite.written = written
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        for merged in self.merged:
+            terminalreporter.write_line(f"re-ran {len(merged['merged_from']['rerun'])} requirements with the "
+                                        f"earlier report's seed {merged['seed']} and merged them into it")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -183,6 +260,10 @@ def run(args: argparse.Namespace) -> int:
     from .reports.merge import rerun_selection
     from .reports.progress import Progress
 
+    if (args.fault or args.variant) and args.base_url:
+        raise UsageError("--fault and --variant switch behaviours of the bundled reference platform; "
+                         "they cannot be used with --base-url")
+    _validate_switches(args.fault or [], args.variant or [])
     previous = _previous(args)
     args.profile = args.profile or profile_ids()  # no --profile: the whole standard, every bundled profile
     profiles = [load_profile(name, validate_check=validate_call) for name in args.profile]
@@ -205,12 +286,21 @@ def run(args: argparse.Namespace) -> int:
         stale.unlink(missing_ok=True)
     if args.token:
         os.environ["SC_TOKEN"] = args.token
-    plugins = [] if args.quiet else [Progress()]
-    with tempfile.TemporaryDirectory() as scratch:
+    preflighted = _preflight(args)
+    door = _CliDoor(previous, report_dir, preflighted=preflighted, digest=getattr(args, "rerun_digest", None),
+                    trust=getattr(args, "rerun_trust", None))
+    plugins: list[Any] = [door] if args.quiet else [door, Progress()]
+    with tempfile.TemporaryDirectory() as scratch, _interruptible():
         ini = Path(scratch) / "pytest.ini"
         ini.write_text("[pytest]\naddopts =\n", encoding="utf-8")
         code = pytest.main(_pytest_args(args, ini) + nodes, plugins=plugins)
-    if code in (pytest.ExitCode.USAGE_ERROR, pytest.ExitCode.INTERRUPTED):
+    if code == pytest.ExitCode.INTERRUPTED:
+        written = [str(report_dir / p.id / "report.json") for p in profiles
+                   if (report_dir / p.id / "report.json").is_file()]
+        where = f"; partial report marked interrupted: {', '.join(written)}" if written else "; no report was written"
+        print(f"sc-conformance: interrupted{where}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if code == pytest.ExitCode.USAGE_ERROR:
         return EXIT_USAGE
     codes = []
     for profile in profiles:
@@ -218,22 +308,66 @@ def run(args: argparse.Namespace) -> int:
         if not path.is_file():
             print(f"sc-conformance: no report was written for {profile.id}", file=sys.stderr)
             return EXIT_INTERNAL
-        report = json.loads(path.read_text(encoding="utf-8"))
-        if previous is not None:
-            report = _merge(previous, report, report_dir, args)
-        codes.append(_verdict_code(report))
+        codes.append(_verdict_code(json.loads(path.read_text(encoding="utf-8"))))
     return max(codes)
 
 
-def _merge(previous: dict[str, Any], report: dict[str, Any], report_dir: Path,
-           args: argparse.Namespace) -> dict[str, Any]:
-    from .reports import write_reports
-    from .reports.merge import merge_reports
+def _validate_switches(faults: list[str], variants: list[str]) -> None:
+    """Unknown --fault/--variant names: one line with the closest name and where the list is."""
+    if not (faults or variants):
+        return
+    from .errors import did_you_mean
+    from .reference import FAULTS, VARIANTS
 
-    merged = merge_reports(previous, report, old_digest=args.rerun_digest, old_trust=args.rerun_trust)
-    path = write_reports(merged, report_dir)
-    print(f"merged the re-run of {len(report['requirements'])} requirements into {path}: {merged['verdict']}")
-    return merged
+    for kind, names, known in (("fault", faults, FAULTS), ("variant", variants, VARIANTS)):
+        for name in names:
+            if name not in known:
+                raise UsageError(f"unknown {kind} {name!r}{did_you_mean(name, known)}; "
+                                 f"`sc-conformance serve-reference --list-{kind}s` lists them")
+
+
+def _preflight(args: argparse.Namespace) -> bool:
+    """Preflight an external platform here, before pytest starts, so a problem is this door's one line.
+    (The bundled platform is preflighted where the plugin starts it.) Returns whether it was done."""
+    from .catalogue import catalogue
+    from .inputs import RunInputs
+    from .options import resolve_env
+    from .preflight import preflight
+    from .target import Target
+
+    base_url = resolve_env("base-url", args.base_url)
+    if not base_url:
+        return False
+    inputs = RunInputs.from_options(lambda name: getattr(args, name.removeprefix("sc_")))
+    token = resolve_env("token", args.token)
+    try:
+        target = Target(base_url, token=inputs.token(token), timeout=args.timeout, **inputs.target_kwargs())
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    with contextlib.closing(target):
+        preflight(target, inputs.credentials, catalogue(), run_token=token)
+    return True
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """The first Ctrl-C stops the run; further ones are ignored while the partial report is written."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if sys.stdout.isatty():
+            sys.stdout.write("\r\x1b[2K")  # clear the progress line the interrupt cut short
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGINT, interrupt)
+    except ValueError:  # not the main thread (an embedding program): leave its handler alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def serve_reference(args: argparse.Namespace) -> int:
@@ -301,27 +435,93 @@ def _faults_by_requirement() -> dict[str, list[str]]:
     return faults
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        if args.command == "run":
-            return run(args)
-        if args.command == "serve-reference":
-            return serve_reference(args)
-        if args.command == "standard":
-            return standard(args)
-        from .tools import commands
+def checks(args: argparse.Namespace) -> int:
+    from .tools import commands
 
-        if args.command == "report":
-            return commands.report(args)
-        if args.command == "openapi":
-            return commands.openapi(args)
-        return commands.profiles(args, _faults_by_requirement() if args.action == "lint" else {})
+    return commands.checks(args)
+
+
+def explain(args: argparse.Namespace) -> int:
+    from .tools import commands
+
+    return commands.explain(args)
+
+
+def report(args: argparse.Namespace) -> int:
+    from .tools import commands
+
+    return commands.report(args)
+
+
+def profiles(args: argparse.Namespace) -> int:
+    from .tools import commands
+
+    return commands.profiles(args, _faults_by_requirement() if args.action == "lint" else {})
+
+
+def openapi(args: argparse.Namespace) -> int:
+    from .tools import commands
+
+    return commands.openapi(args)
+
+
+# One handler per sub-command, each a function of the parsed arguments returning the exit status.
+COMMANDS = {"run": run, "serve-reference": serve_reference, "report": report, "profiles": profiles,
+            "checks": checks, "explain": explain, "openapi": openapi, "standard": standard}
+
+
+class _ClosedPipeSafe:
+    """Standard output that goes quiet when its reader leaves (``| head``): the command carries on."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.closed_pipe = False
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            self._silence()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._silence()
+
+    def _silence(self) -> None:
+        self.closed_pipe = True
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self._stream.fileno())  # what is still buffered, and all that follows, goes nowhere
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    guarded = _ClosedPipeSafe(sys.stdout)
+    sys.stdout = guarded
+    try:
+        args = _parser().parse_args(argv)
+        return COMMANDS[args.command](args)
     except ConformanceError as exc:
         print(f"sc-conformance: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except OSError as exc:  # a file named on the command line cannot be read or written
+        if isinstance(exc, BrokenPipeError):
+            return EXIT_CONFORMANT
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"sc-conformance: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("sc-conformance: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        guarded.flush()
+        sys.stdout = guarded._stream
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ import functools
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from .errors import did_you_mean

@@ -25,6 +25,7 @@ class RunInputs:
     verify: bool | str = True
     insecure: bool = False
     max_examples: int | None = None
+    cleanup: bool = False  # --cleanup: delete what the run created, where the platform declares delete
     notes: list[str] = field(default_factory=list)
 
     @classmethod
@@ -51,6 +52,7 @@ class RunInputs:
             verify=False if insecure else (str(ca_bundle) if ca_bundle else True),
             insecure=insecure,
             max_examples=max_examples,
+            cleanup=_flag("cleanup", get("sc_cleanup")),
         )
 
     def token(self, given: str | None) -> str | None:

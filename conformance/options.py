@@ -58,6 +58,8 @@ OPTIONS: tuple[Option, ...] = (
            const="yes", metavar="yes|no"),
     Option("waivers", "YAML file of waivers (requirement, reason, approver, expires): a waived failure is "
            "reported as `waived`, never as pass; expired waivers do not apply", metavar="FILE"),
+    Option("cleanup", "after the run, delete the records it created where the platform declares the delete "
+           "capability (yes/no); the report says what was removed and what stays", const="yes", metavar="yes|no"),
     Option("baseline", "previous report.json (or a file of requirement ids) of expected failures: "
            "they stay `fail` in the report but only new failures fail the run", metavar="FILE"),
 )

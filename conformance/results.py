@@ -19,10 +19,11 @@ class Finding:
     expected: Any = None
     found: Any = None
     location: str | None = None  # JSON pointer in the response, or a header name
+    code: str | None = None  # stable finding code (checks/codes.yaml), set by the runner from the check
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"verdict": self.verdict.value, "message": self.message}
-        for key in ("expected", "found", "location"):
+        for key in ("expected", "found", "location", "code"):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
@@ -83,7 +84,8 @@ class CheckResult:
             verdict=Verdict(data["verdict"]),
             message=data["message"],
             findings=[
-                Finding(Verdict(f["verdict"]), f["message"], f.get("expected"), f.get("found"), f.get("location"))
+                Finding(Verdict(f["verdict"]), f["message"], f.get("expected"), f.get("found"), f.get("location"),
+                        f.get("code"))
                 for f in data.get("findings", [])
             ],
             evidence=data.get("evidence", []),

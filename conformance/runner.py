@@ -11,15 +11,17 @@ import json
 import time
 from typing import Any
 
-from .checks import load_builtin_checks
+from .checks import finding_code, load_builtin_checks
 from .profiles import CheckCall, Requirement
 from .results import CheckResult, Finding, Halt, RequirementResult
 from .session import CheckContext, RunSession
 from .target import Exchange, TargetError
 from .verdicts import Verdict, requirement_verdict
 
-__all__ = ["Runner"]
+__all__ = ["SUITE_CODES", "Runner"]
 
+# Codes of what the runner itself concludes (checks/codes.yaml, `suite`); a check's findings carry its own.
+SUITE_CODES = {"target": "SC001", "internal": "SC002", "deadline": "SC003", "capability": "SC004"}
 
 
 class Runner:
@@ -46,7 +48,8 @@ class Runner:
             return None
         message = ("not run: the run's deadline (--deadline) passed before this requirement started; "
                    "raise the deadline or re-run only the unfinished requirements")
-        return CheckResult("deadline", {}, Verdict.INCONCLUSIVE, message, [Finding(Verdict.INCONCLUSIVE, message)])
+        return CheckResult("deadline", {}, Verdict.INCONCLUSIVE, message,
+                           [Finding(Verdict.INCONCLUSIVE, message, code=SUITE_CODES["deadline"])])
 
     def _redacted(self, finding: Finding) -> Finding:
         """Findings quote responses; a credential in one is redacted like the evidence is."""
@@ -69,7 +72,7 @@ class Runner:
             return None
         message = f"the platform does not declare the optional capability {requirement.capability!r}"
         return CheckResult(name, params, Verdict.NOT_APPLICABLE, message,
-                           [Finding(Verdict.NOT_APPLICABLE, message)])
+                           [Finding(Verdict.NOT_APPLICABLE, message, code=SUITE_CODES["capability"])])
 
     def run_check(self, requirement: Requirement, call: CheckCall) -> CheckResult:
         key = call.check + json.dumps(dict(call.params), sort_keys=True, ensure_ascii=False)
@@ -91,14 +94,16 @@ class Runner:
             findings.append(halt.finding)
             proofs.append(ctx.last_exchange)
         except TargetError as exc:
-            findings.append(Finding(Verdict.INCONCLUSIVE, f"the target did not answer usably: {exc}"))
+            findings.append(Finding(Verdict.INCONCLUSIVE, f"the target did not answer usably: {exc}",
+                                    code=SUITE_CODES["target"]))
         except Exception as exc:  # a bug of ours must not pass or crash the run
             findings.append(Finding(
                 Verdict.INCONCLUSIVE,
                 f"internal error in check {call.check!r}: {type(exc).__name__}: {self.session.target.redact(str(exc))}",
-            ))
+                code=SUITE_CODES["internal"]))
         duration = time.perf_counter() - started
-        findings = [self._redacted(f) for f in findings]
+        code = finding_code(call.check)
+        findings = [self._redacted(f if f.code else dataclasses.replace(f, code=code)) for f in findings]
         verdict = max((f.verdict for f in findings), key=lambda v: v.severity, default=Verdict.PASS)
         worst = [f for f in findings if f.verdict == verdict]
         message = str(worst[0]) if worst else "passed"

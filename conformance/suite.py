@@ -9,16 +9,18 @@ from __future__ import annotations
 import contextlib
 import json
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from .catalogue import catalogue
 from .checks import validate_call
 from .errors import ConformanceError, ProfileError
 from .inputs import RunInputs
 from .options import resolve_env
+from .preflight import PreflightError, preflight
 from .profiles import Profile, Requirement, load_profile, profile_ids
 from .reports import write_reports
 from .reports.allure import describe_for_allure
@@ -35,10 +37,13 @@ from .session import RunSession
 from .target import Target, TargetError
 from .verdicts import Verdict
 
-__all__ = ["ConformancePlugin", "ProfileFile", "RequirementItem"]
+__all__ = ["OPTION_PREFIX", "PREFLIGHTED", "ConformancePlugin", "ProfileFile", "RequirementItem"]
 
 RESULT_PROPERTY = "sc_conformance_result"
 TARGET_PROPERTY = "sc_conformance_target"  # what a worker knows of the target, sent once to the controller
+# How the door that started the run spells its options (the CLI sets "--"), for hints such as the seed's.
+OPTION_PREFIX = pytest.StashKey[str]()
+PREFLIGHTED = pytest.StashKey[bool]()  # the door already preflighted the external target (the CLI does)
 _MARKER_OF_SUBSYSTEM = {"infrastructure": "infrastructure", "governance-service": "governance_service",
                         "guarantee": "guarantee"}
 
@@ -51,7 +56,7 @@ def fails_the_run(report: dict[str, Any]) -> bool:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 class RequirementFailed(AssertionError):
@@ -75,7 +80,7 @@ def describe(result: RequirementResult) -> str:
             continue
         lines.append(f"  check {check.name}: {check.verdict.value}")
         for finding in check.findings[:8]:
-            lines.append(f"    - {finding}")
+            lines.append(f"    - {finding.code + ' ' if finding.code else ''}{finding}")
         findings = [f.to_json() for f in check.findings]
         for exchange in shown_exchanges(check.evidence):  # the proving exchange first, then the last one
             request, response = exchange["request"], exchange["response"]
@@ -100,7 +105,7 @@ class RequirementItem(pytest.Item):
         self.add_marker(_MARKER_OF_SUBSYSTEM[requirement.subsystem])
 
     def runtest(self) -> None:
-        plugin: ConformancePlugin = self.config.pluginmanager.get_plugin(ConformancePlugin.name)
+        plugin: Any = self.config.pluginmanager.get_plugin(ConformancePlugin.name)
         result = plugin.runner().run_requirement(self.requirement, self.profile.id)
         result = RequirementResult.from_transport(redact_value(result.to_transport()))  # before anything renders it
         result, expected = plugin.exemptions.apply(result)
@@ -116,7 +121,7 @@ class RequirementItem(pytest.Item):
         if result.verdict in (Verdict.NOT_APPLICABLE, Verdict.MANUAL):
             pytest.skip(f"{result.verdict.value}: {result.checks[0].message}")
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> Any:
         if isinstance(excinfo.value, RequirementFailed):
             return terminal(redact(describe(excinfo.value.result)))
         return super().repr_failure(excinfo)
@@ -162,6 +167,15 @@ class ConformancePlugin:
         if (self.faults or self.variants) and self.base_url:
             raise pytest.UsageError("--sc-fault and --sc-variant switch behaviours of the bundled reference "
                                     "platform; they cannot be used with --sc-base-url")
+        if self.faults or self.variants:
+            from .reference.faults import validate_faults
+            from .reference.variants import validate_variants
+
+            try:  # once, here: not once per requirement when the platform starts
+                validate_faults(self.faults)
+                validate_variants(self.variants)
+            except ConformanceError as exc:
+                raise pytest.UsageError(str(exc)) from None
         self.report_dir = Path(config.getoption("sc_report_dir"))
         try:
             self.inputs = RunInputs.from_options(config.getoption)
@@ -180,6 +194,9 @@ class ConformancePlugin:
         self.worker = getattr(config, "workerinput", None) is not None
         self.target_sent = False  # a worker's target record went to the controller
         self._received_target: dict[str, Any] | None = None  # the controller's copy of a worker's record
+        self._declared: list[dict[str, Any]] | None = None
+        self._cleanups: list[dict[str, Any]] = []  # --cleanup outcomes: this process's, then each xdist worker's
+        self._worker_created: list[str] = []
         if config.args_source is not pytest.Config.ArgsSource.ARGS:
             config.args = [str(p.path) for p in self.profiles]
 
@@ -187,6 +204,28 @@ class ConformancePlugin:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput["sc_seed"] = self.seed
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """What a worker created and cleaned up travels back on its workeroutput."""
+        output = getattr(node, "workeroutput", {})
+        self._worker_created.extend(json.loads(output.get("sc_created", "[]")))
+        if "sc_cleanup" in output:
+            self._cleanups.append(json.loads(output["sc_cleanup"]))
+
+    def _clean_up(self) -> None:
+        """--cleanup, while the target is still open: delete what this process's session created."""
+        if self._runner is None:
+            return
+        if self.inputs.cleanup:
+            from .cleanup import clean_up
+
+            self._cleanups.append(clean_up(self._runner.session))
+        workeroutput = getattr(self.config, "workeroutput", None)
+        if workeroutput is not None:
+            workeroutput["sc_created"] = json.dumps(self._runner.session.created)
+            if self._cleanups:
+                workeroutput["sc_cleanup"] = json.dumps(self._cleanups[-1])
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> ProfileFile | None:
         profile = self.by_path.get(file_path.resolve())
@@ -207,15 +246,35 @@ class ConformancePlugin:
                     base_url, token = self._stack.enter_context(embedded_reference(self.faults, variants=self.variants))
                 except ConformanceError as exc:
                     raise pytest.UsageError(str(exc)) from None
-            try:
-                target = Target(base_url, token=token, timeout=self.config.getoption("sc_timeout"),
-                                retry_budget=self.config.getoption("sc_retry_budget"),
-                                run_id=f"sc-{self.seed}", **self.inputs.target_kwargs())
-            except ValueError as exc:
-                raise pytest.UsageError(str(exc)) from None
+            target = self._target(base_url, token)
             self._stack.callback(target.close)
             self._runner = Runner(RunSession(target, seed=self.seed, **self.inputs.session_kwargs()))
         return self._runner
+
+    def _target(self, base_url: str, token: str | None) -> Target:
+        try:
+            return Target(base_url, token=token, timeout=self.config.getoption("sc_timeout"),
+                          retry_budget=self.config.getoption("sc_retry_budget"),
+                          run_id=f"sc-{self.seed}", **self.inputs.target_kwargs())
+        except ValueError as exc:
+            raise pytest.UsageError(str(exc)) from None
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        """Preflight before any requirement runs: where the target lives (an external URL: the controller;
+        the bundled platform: wherever it is started), so a wrong token or URL stops the run with one line."""
+        if session.config.option.collectonly or not session.items:
+            return
+        worker = getattr(self.config, "workerinput", None) is not None
+        try:
+            if self.base_url is not None and not worker and not self.config.stash.get(PREFLIGHTED, False):
+                with contextlib.closing(self._target(self.base_url, self.inputs.token(self.token))) as target:
+                    preflight(target, self.inputs.credentials, catalogue(), run_token=self.token)
+            elif self.base_url is None and (worker or not self.config.pluginmanager.has_plugin("dsession")):
+                runner = self.runner()
+                preflight(runner.session.target, runner.session.credentials, runner.session.catalogue)
+        except PreflightError as exc:
+            raise pytest.UsageError(str(exc)) from None
 
     def _declared_profiles(self) -> list[dict[str, Any]] | None:
         if self._runner is None:
@@ -268,12 +327,17 @@ class ConformancePlugin:
         if xml is not None:
             xml.node_reporter(report).add_attribute("classname", f"{result.profile}.{result.requirement['subsystem']}")
 
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.worker:
+            self._clean_up()
             self._stack.close()
             return  # the controller writes the reports
+        if exitstatus == pytest.ExitCode.USAGE_ERROR:
+            self._stack.close()
+            return  # nothing was certified: a preflight or option problem writes no report
         target = self.target_record() if self._runner or self._received_target is None else self._received_target
-        created = list(self._runner.session.created) if self._runner else []
+        created = (list(self._runner.session.created) if self._runner else []) + self._worker_created
+        self._clean_up()
         self._stack.close()
         finished = _now()
         self.written: list[tuple[dict[str, Any], Path]] = []
@@ -285,8 +349,12 @@ class ConformancePlugin:
             report = build_report(
                 profile, self.results.get(profile.id, {}), schemas_digest=schema_store().digest,
                 target=target, seed=self.seed, started_at=self.started_at, finished_at=finished,
-                created_records=created,
+                created_records=created, interrupted=exitstatus == pytest.ExitCode.INTERRUPTED,
             )
+            if self.inputs.cleanup:
+                from .cleanup import merge_cleanups
+
+                report["cleanup"] = merge_cleanups(self._cleanups)
             self.exemptions.annotate(report, [r.id for r in profile.requirements])
             report = self._merged_into_previous(report)
             self.written.append((report, write_reports(report, self.report_dir)))
@@ -312,6 +380,20 @@ class ConformancePlugin:
 
         return merge_reports(previous, report)
 
+    def _summarise_leftovers(self, terminalreporter: Any, report: dict[str, Any], prefix: str) -> None:
+        """What the run leaves on the platform: the records it created, less what --cleanup removed."""
+        created = report.get("created_records", [])
+        cleanup = report.get("cleanup")
+        if cleanup is not None:
+            reasons = sorted({k["reason"] for k in cleanup["kept"]})
+            stays = f"; {len(cleanup['kept'])} stay ({'; '.join(reasons)})" if cleanup["kept"] else "; none stay"
+            terminalreporter.write_line(f"cleanup: removed {len(cleanup['removed'])} records the run created "
+                                        f"({len(cleanup['already_gone'])} were already gone){stays}")
+        elif created and self.base_url is not None:
+            terminalreporter.write_line(f"{len(created)} records the run created stay on the platform "
+                                        f"(created_records in the report; {prefix}cleanup deletes them where "
+                                        "the platform offers DELETE)")
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         written = getattr(self, "written", [])
         if not written:
@@ -325,9 +407,13 @@ class ConformancePlugin:
                       "yellow": verdict == "incomplete", "bold": True}
             terminalreporter.write(f"{report['profile']['id']} {report['profile']['version']}: ")
             terminalreporter.write(verdict.upper(), **markup)
+            unique = report["summary"].get("unique_failures", {}).get("count", 0)
+            shown += f"; {unique} unique failure{'s' if unique != 1 else ''}" if unique else ""
             terminalreporter.write_line(f"  ({shown}; score {report['summary']['score']}) → {path}")
             for line in waiver_lines(report):
                 terminalreporter.write_line("  " + terminal(redact(line), newlines=False), yellow=True)
-        terminalreporter.write_line(f"seed {self.seed} (re-run with --sc-seed {self.seed})")
+        prefix = self.config.stash.get(OPTION_PREFIX, "--sc-")
+        self._summarise_leftovers(terminalreporter, written[0][0], prefix)
+        terminalreporter.write_line(f"seed {self.seed} (re-run with {prefix}seed {self.seed})")
         if self.inputs.insecure:
             terminalreporter.write_line(self.inputs.transport_record()["warning"], red=True, bold=True)

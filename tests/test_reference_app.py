@@ -230,7 +230,7 @@ def test_merge_patch_removes_null_members_and_merges_objects(client: Client) -> 
     assert datetime.fromisoformat(patched["updated_at"]) > datetime.fromisoformat(created["updated_at"])
     assert client.http.get(f"/residents/{created['id']}").json() == patched
     invalid = client.http.patch(f"/residents/{created['id']}", json={"gender": "other"})
-    assert_problem(invalid, 422, "validation-failed")["errors"][0]["pointer"] == "/gender"
+    assert assert_problem(invalid, 422, "validation-failed")["errors"][0]["pointer"] == "/gender"
 
 
 def test_delete_then_404(client: Client) -> None:

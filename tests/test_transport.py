@@ -3,10 +3,10 @@ import time
 import zlib
 
 import pytest
+from hostile.server import HostileServer  # tests/ is on sys.path (rootdir-relative import)
 
 from conformance.target import Target, TargetError
 from conformance.transport import BoundedDecoder
-from hostile.server import HostileServer  # tests/ is on sys.path (rootdir-relative import)
 
 
 def test_a_gzip_bomb_inflates_only_up_to_the_cap():

@@ -1,6 +1,6 @@
 from conformance.verdicts import ProfileVerdict, Verdict, profile_verdict, requirement_verdict
 
-P, F, I, NA, M = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE, Verdict.MANUAL
+P, F, I, NA, M = Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.NOT_APPLICABLE, Verdict.MANUAL  # noqa: E741
 
 
 def test_requirement_takes_the_worst_check():

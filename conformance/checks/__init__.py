@@ -3,23 +3,28 @@
 A check is ``def name(ctx: CheckContext, *, param: type = default) -> Iterator[Finding]``,
 registered with ``@check("family.name")``. It passes when it yields no failing finding; it
 stops early by raising :class:`~conformance.results.Halt`, ``NotApplicable`` or ``Manual``.
+Every check has a stable finding code (``codes.yaml`` beside this file) that its findings carry.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import did_you_mean
+import yaml
+
+from ..errors import UsageError, did_you_mean
 
 if TYPE_CHECKING:
     from ..results import Finding
-    from ..session import CheckContext
 
-__all__ = ["CHECKS", "CheckSpec", "check", "load_builtin_checks", "validate_call"]
+__all__ = ["CHECKS", "CheckSpec", "Code", "Parameter", "check", "finding_code", "finding_codes",
+           "load_builtin_checks", "lookup_code", "validate_call"]
 
 CheckFunction = Callable[..., Iterator["Finding"]]
 
@@ -27,6 +32,54 @@ CheckFunction = Callable[..., Iterator["Finding"]]
 _BUILTIN_MODULES = ("discovery", "http", "paging", "problems", "entities", "validation", "sync",
                     "security", "privacy", "audit", "institutions", "lifecycle", "events", "local",
                     "generated", "stateful")
+
+
+@dataclass(frozen=True)
+class Code:
+    """A stable finding code: what a finding with it means and how to fix it (``codes.yaml``)."""
+
+    code: str
+    title: str
+    fix: str
+    check: str | None = None  # None: a conclusion of the suite itself (transport, deadline, capability)
+
+
+@functools.cache
+def finding_codes() -> dict[str, Code]:
+    """Every finding code by code, read once from ``codes.yaml``."""
+    raw = yaml.safe_load((Path(__file__).with_name("codes.yaml")).read_text(encoding="utf-8"))
+    codes = {code: Code(code, row["title"], row["fix"]) for code, row in raw["suite"].items()}
+    for name, row in raw["checks"].items():
+        if row["code"] in codes:
+            raise ValueError(f"finding code {row['code']} is given twice in codes.yaml")
+        codes[row["code"]] = Code(row["code"], row["title"], row["fix"], name)
+    return codes
+
+
+def finding_code(check_name: str) -> str | None:
+    """The code of a check's findings, or None for a check codes.yaml does not list."""
+    return next((c.code for c in finding_codes().values() if c.check == check_name), None)
+
+
+def lookup_code(code: str) -> Code:
+    """A code as a user typed it (any case); a :class:`UsageError` naming the closest ones otherwise."""
+    codes = finding_codes()
+    key = code.strip().upper()
+    if key not in codes:
+        raise UsageError(f"unknown finding code {code!r}{did_you_mean(key, codes)}; "
+                         "`sc-conformance checks list` lists every check with its code")
+    return codes[key]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str  # the annotation as written in the check's signature
+    default: Any = inspect.Parameter.empty
+
+    @property
+    def required(self) -> bool:
+        return self.default is inspect.Parameter.empty
 
 
 @dataclass(frozen=True)
@@ -39,6 +92,17 @@ class CheckSpec:
     @property
     def doc(self) -> str:
         return inspect.getdoc(self.function) or ""
+
+    @property
+    def code(self) -> str | None:
+        return finding_code(self.name)
+
+    @property
+    def parameters(self) -> list[Parameter]:
+        """The parameters a profile may give, from the function's signature (after the context)."""
+        signature = list(inspect.signature(self.function).parameters.values())[1:]
+        return [Parameter(p.name, str(p.annotation) if p.annotation is not inspect.Parameter.empty else "any",
+                          p.default) for p in signature]
 
 
 CHECKS: dict[str, CheckSpec] = {}

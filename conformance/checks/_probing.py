@@ -82,7 +82,8 @@ def counterexample_finding(ctx: CheckContext, what: str, found: Counterexample) 
     shown = shown if len(shown) <= _SHOWN else shown[:_SHOWN] + "…"
     flaky = " (the target answered this example differently on replay)" if found.flaky else ""
     return fail(f"{what}: {inner.message}{flaky}. Minimal generated payload after {found.examples} examples: "
-                f"{shown} (replay: --sc-seed {ctx.session.seed}; the evidence holds the request and its curl line)",
+                f"{shown} (replay: --seed {ctx.session.seed}, or --sc-seed {ctx.session.seed} in pytest; "
+                "the evidence holds the request and its curl line)",
                 expected=inner.expected, found=inner.found, location=inner.location)
 
 

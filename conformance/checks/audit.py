@@ -12,6 +12,7 @@ from . import check
 from ._expect import Operation, delete_offered, instant, operations, require_json, require_status, schema_findings
 from ._roles import as_role, create_in, listed_items, role
 
+
 def _request_id(exchange: Exchange, sent: str) -> str:
     return exchange.headers.get("x-request-id") or sent
 

@@ -17,7 +17,6 @@ from . import check
 from ._expect import instant, require_json, require_status
 
 
-
 def _created(ctx: CheckContext, collection: str, fixture: str, **overrides: Any) -> tuple[str, dict[str, Any]]:
     _, entity = ctx.create(collection, {**ctx.fixture(fixture), **overrides}, purpose=f"a {collection} record")
     return ctx.item_path(collection, str(entity["id"])), entity

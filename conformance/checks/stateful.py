@@ -207,5 +207,6 @@ def sequences(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]
 def _sequence_finding(ctx: CheckContext, minimal: PropertyFailed) -> Finding:
     inner: Finding = minimal.failure
     return fail(f"{inner.message}. Shortest failing sequence: {'; '.join(minimal.value)} "
-                f"(replay: --sc-seed {ctx.session.seed})", expected=inner.expected, found=inner.found,
+                f"(replay: --seed {ctx.session.seed}, or --sc-seed {ctx.session.seed} in pytest)",
+                expected=inner.expected, found=inner.found,
                 location=inner.location)

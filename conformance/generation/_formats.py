@@ -131,7 +131,7 @@ def dates() -> Strategy:
 @registers(FORMATS, "email")
 def emails() -> Strategy:
     local = st.from_regex(r"\A[a-z][a-z0-9._-]{0,15}[a-z0-9]\Z").filter(lambda s: ".." not in s)
-    return st.builds(lambda l, d, t: f"{l}@{d}.{t}", local, st.from_regex(r"\A[a-z][a-z0-9-]{0,10}[a-z0-9]\Z"),
+    return st.builds(lambda user, d, t: f"{user}@{d}.{t}", local, st.from_regex(r"\A[a-z][a-z0-9-]{0,10}[a-z0-9]\Z"),
                      st.sampled_from(("example", "cn", "com.cn", "gov.cn")))
 
 

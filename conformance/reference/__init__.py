@@ -8,7 +8,7 @@ from __future__ import annotations
 from .app import create_app
 from .faults import FAULTS, Fault
 from .server import running, serve
-from .variants import VARIANTS, Variant
 from .tokens import mint_token
+from .variants import VARIANTS, Variant
 
 __all__ = ["FAULTS", "VARIANTS", "Fault", "Variant", "create_app", "mint_token", "running", "serve"]

@@ -15,15 +15,15 @@ from .context import Platform, platform_of
 from .declaration import bundled_declarations
 from .domain import DomainValidator, hidden_collections
 from .faults import validate_faults
-from .variants import validate_variants
 from .guarantee import install_guarantee
-from .problems import JsonResponse, install_handlers
 from .lifecycle import add_transition_route
+from .problems import JsonResponse, install_handlers
 from .routes import add_collection_routes
 from .seed import seed_records
 from .store import Store
 from .variant_middleware import PathPrefixMiddleware, RateLimitMiddleware
 from .tracing import RequestIdMiddleware
+from .variants import validate_variants
 
 __all__ = ["PLATFORM_VERSION", "create_app"]
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import re
-from datetime import datetime, timezone
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from jsonschema.exceptions import ValidationError
@@ -167,7 +167,7 @@ def adjust_query(platform: Platform, collection: Collection, query: PageQuery,
     if entity == "device" and "device-page-of-one-ignored" in faults and query.limit == 1:
         query = dataclasses.replace(query, limit=2)
     if entity == "alarm" and "alarms-future-since-rejected" in faults and query.since is not None:
-        if query.since > format_instant(datetime.now(timezone.utc)):
+        if query.since > format_instant(datetime.now(UTC)):
             raise ProblemError(400, "invalid-parameter", "updated_since lies in the future")
     return query
 

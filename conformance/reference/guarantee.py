@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from datetime import UTC, datetime
 from urllib.parse import urljoin
-from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -107,7 +107,7 @@ def _record(scope: Scope, status: int, location: str | None) -> None:
         # A relative Location (the relative-location variant) is resolved against the request path.
         "resource": urljoin(path, location) if status == 201 and location else path,
         "collection": collection.name,
-        "time": format_instant(datetime.now(timezone.utc)),
+        "time": format_instant(datetime.now(UTC)),
         "outcome": _outcome(status),
         "status": status,
         "request_id": request_id(connection),

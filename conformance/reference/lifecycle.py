@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,8 +17,8 @@ from starlette.responses import Response
 from ..catalogue import Collection, Lifecycle
 from .auth import authorise
 from .context import Platform, community_field, platform_of
-from .payloads import JSON_TYPES, read_json
 from .domain import present
+from .payloads import JSON_TYPES, read_json
 from .problems import JsonResponse, ProblemError
 from .store import Record, format_instant
 
@@ -33,7 +33,7 @@ def _fault(platform: Platform, lifecycle: Lifecycle, kind: str) -> bool:
 
 
 def _now() -> str:
-    return format_instant(datetime.now(timezone.utc))
+    return format_instant(datetime.now(UTC))
 
 
 def _lifecycle(platform: Platform, collection: Collection) -> Lifecycle | None:

@@ -8,7 +8,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .problems import ProblemError
@@ -49,7 +49,7 @@ def parse_instant(text: str) -> datetime | None:
         # Rounding up keeps "updated_at >= since" exact when the client is more precise than we store.
         if fraction[6:].strip("0"):
             moment += timedelta(microseconds=1)
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     except (ValueError, OverflowError):
         return None
 

@@ -13,10 +13,10 @@ from starlette.responses import Response
 from ..catalogue import Collection
 from .auth import Access, authorise
 from .context import Platform, community_field, platform_of
-from .paging import encode_cursor, parse_page_query
-from .payloads import JSON_TYPES, MERGE_PATCH_TYPES, merge_patch, read_json, stored_form
 from .domain import adjust_query, city_rules, present
 from .lifecycle import carry_state, publish, start_state
+from .paging import encode_cursor, parse_page_query
+from .payloads import JSON_TYPES, MERGE_PATCH_TYPES, merge_patch, read_json, stored_form
 from .present import scrub_personal
 from .probing_faults import keep_refused, patch_lost
 from .probing_faults import stored as probed

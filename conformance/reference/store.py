@@ -6,7 +6,7 @@ import json
 import sqlite3
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 __all__ = ["Conflict", "Record", "Store", "format_instant"]
@@ -46,7 +46,7 @@ class Record:
 
 def format_instant(moment: datetime) -> str:
     """UTC with six fraction digits and ``Z``: fixed width, so text order is time order."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _record(row: tuple[Any, ...]) -> Record:
@@ -72,7 +72,7 @@ class Store:
     def _tick(self) -> tuple[str, int]:
         # Strictly increasing even if the wall clock stalls or steps back, so updated_at never
         # goes backwards and two writes never share an instant.
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         if self._last is not None and now <= self._last:
             now = self._last + timedelta(microseconds=1)
         self._last = now

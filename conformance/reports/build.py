@@ -15,7 +15,7 @@ from ..profiles import Profile
 from ..results import RequirementResult
 from ..verdicts import LEVEL_WEIGHTS, Verdict, is_binding, profile_verdict
 
-__all__ = ["REPORT_VERSION", "build_report", "score", "suite_digest", "summarise", "verdicts"]
+__all__ = ["REPORT_VERSION", "build_report", "score", "suite_digest", "summarise", "unique_failures", "verdicts"]
 
 REPORT_VERSION = "1"
 SUBSYSTEMS = ("infrastructure", "governance-service", "guarantee")
@@ -53,6 +53,19 @@ def summarise(results: list[RequirementResult]) -> dict[str, Any]:
     }
 
 
+def unique_failures(requirements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Failing findings counted once each: the same (code, message) reached by several requirements
+    (a check call they share) is one failure to fix. ``by_code`` counts them per finding code."""
+    seen: set[tuple[str, str]] = set()
+    for requirement in requirements:
+        for check in requirement.get("checks", []):
+            for finding in check.get("findings", []):
+                if finding.get("verdict") == "fail":
+                    seen.add((finding.get("code") or "", finding["message"]))
+    by_code = Counter(code or "uncoded" for code, _ in seen)
+    return {"count": len(seen), "by_code": dict(sorted(by_code.items()))}
+
+
 def build_report(
     profile: Profile,
     results: Mapping[str, RequirementResult],
@@ -63,6 +76,7 @@ def build_report(
     started_at: str,
     finished_at: str,
     created_records: list[str] | None = None,
+    interrupted: bool = False,
 ) -> dict[str, Any]:
     """The report of one profile; requirements not run (deselected) make it incomplete, never conformant."""
     ordered = [results[req.id] for req in profile.requirements if req.id in results]
@@ -70,6 +84,10 @@ def build_report(
     complete = not any(profile.requirement(i).level == "SHALL" for i in not_run)
     waived = [r.id for r in ordered if r.verdict is Verdict.WAIVED]
     verdict, if_waived = verdicts(ordered, complete=complete)
+    requirements = [{**r.to_json(), "binding": is_binding(r.level, r.requirement.get("capability"), r.verdict)}
+                    for r in ordered]
+    summary = summarise(ordered)
+    summary["unique_failures"] = unique_failures(requirements)
     report = {
         "report_version": REPORT_VERSION,
         "suite": {"name": "sc-conformance", "version": __version__, "digest": suite_digest()},
@@ -89,10 +107,10 @@ def build_report(
         "verdict": verdict,
         "selection": {"requirements": len(profile.requirements), "run": len(ordered), "not_run": not_run},
         "waivers_used": waived,
-        "summary": summarise(ordered),
-        "requirements": [{**r.to_json(), "binding": is_binding(r.level, r.requirement.get("capability"), r.verdict)}
-                         for r in ordered],
+        "summary": summary,
+        "requirements": requirements,
         "created_records": list(created_records or []),
+        "interrupted": interrupted,  # stopped (Ctrl-C) before every selected requirement ran
     }
     if waived:
         report["waivers"] = {"used": [], "expired": [], "unknown": [], "verdict_if_waived": if_waived}

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import UsageError
 from ..results import RequirementResult
 from ..verdicts import Verdict
-from .build import summarise, verdicts
+from .build import summarise, unique_failures, verdicts
 from .signing import Trust
 
 __all__ = ["merge_reports", "rerun_ids", "rerun_selection"]
@@ -86,5 +86,6 @@ def merge_reports(old: dict[str, Any], new: dict[str, Any], *, old_digest: str =
         "reports": earlier + [{"digest": old_digest, "started_at": old["started_at"], "seed": old["seed"],
                                "trust": old_trust.state if old_trust else "unsigned", "kept": unchanged}],
     }
+    merged["summary"]["unique_failures"] = unique_failures(requirements)
     merged["created_records"] = list(old.get("created_records", [])) + list(new.get("created_records", []))
     return merged

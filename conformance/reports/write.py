@@ -49,6 +49,12 @@ def markdown_summary(report: dict[str, Any]) -> str:
         lines.append(f"| {markdown_words(name)} | {sub['requirements']} | {v['pass']} | {v['fail']} | "
                      f"{v['inconclusive']} | {v['not-applicable']} | {v['manual']} | {v.get('waived', 0)} | "
                      f"{_number(sub['score'])} |")
+    unique = summary.get("unique_failures")
+    if unique and unique["count"]:
+        codes = ", ".join(f"{code} ×{n}" for code, n in unique["by_code"].items())
+        lines += ["", f"Unique failures: {unique['count']} ({codes}; `sc-conformance explain CODE` says how to fix)"]
+    if report.get("interrupted"):
+        lines += ["", "**Interrupted**: the run was stopped before every selected requirement ran; a partial report."]
     bad = [r for r in report["requirements"] if r["verdict"] in ("fail", "inconclusive", "waived")]
     if bad:
         lines += ["", "| requirement | level | verdict | why |", "|---|---|---|---|"]

@@ -1,4 +1,5 @@
-"""The ``report``, ``profiles`` and ``openapi`` sub-commands of ``sc-conformance`` (parsers live in ``cli``)."""
+"""The ``report``, ``profiles``, ``checks``, ``explain`` and ``openapi`` sub-commands of ``sc-conformance``
+(parsers live in ``cli``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 
-__all__ = ["openapi", "profiles", "report"]
+__all__ = ["checks", "explain", "openapi", "profiles", "report", "requirements_using"]
 
 
 def _emit(text: str, out: str | None) -> None:
@@ -47,6 +48,8 @@ def report(args: argparse.Namespace) -> int:
         print(f"wrote {out / 'report-signing.key'} (keep it secret) and {out / 'report-signing.pub'} ({key_id})")
         return 0
     if args.action == "sign":
+        if not Path(args.key).is_file():
+            raise UsageError(f"--key {args.key}: no such file; make a key pair with `sc-conformance report keygen`")
         for path in args.reports:
             signature = signing.sign_report(Path(path), Path(args.key))
             print(f"signed {path} with {signature['key_id']}")
@@ -111,11 +114,13 @@ def profiles(args: argparse.Namespace, faults: dict[str, list[str]]) -> int:
     if args.action == "lint":
         from ..tools.lint import lint_profile
 
-        problems = [p for name in (args.profiles or profile_ids()) for p in lint_profile(name, faults)]
+        problems = [p for name in (args.profiles or profile_ids())
+                    for p in lint_profile(name, faults, require_faults=args.require_faults)]
         for problem in problems:
             print(problem)
-        print(f"{len(problems)} problem(s)", file=sys.stderr)
-        return 1 if problems else 0
+        errors = sum(1 for p in problems if p.severity == "error")
+        print(f"{errors} problem(s), {len(problems) - errors} warning(s)", file=sys.stderr)
+        return 1 if errors or (args.strict and problems) else 0
     if args.action == "diff":
         from ..tools.diff import diff_profiles
 
@@ -144,3 +149,86 @@ def openapi(args: argparse.Namespace) -> int:
         for written in write_schemathesis_config(Path(args.schemathesis_config)):
             print(f"wrote {written}", file=sys.stderr)
     return 0
+
+
+def requirements_using() -> dict[str, list[str]]:
+    """Check name → ``profile:requirement`` of every bundled requirement that calls it (its defining profile)."""
+    from ..profiles import load_profile, profile_ids
+
+    using: dict[str, list[str]] = {}
+    for profile_id in profile_ids():
+        for req in load_profile(profile_id).requirements:
+            if req.profile != profile_id:
+                continue  # inherited: listed under the profile that defines it
+            for call in req.checks:
+                entry = f"{req.profile}:{req.id}"
+                if entry not in using.setdefault(call.check, []):
+                    using[call.check].append(entry)
+    return using
+
+
+def _spec(name: str):  # -> CheckSpec
+    from ..checks import load_builtin_checks
+    from ..errors import did_you_mean
+
+    registry = load_builtin_checks()
+    if name not in registry:
+        raise UsageError(f"unknown check {name!r}{did_you_mean(name, registry)}; `sc-conformance checks list` "
+                         "lists them")
+    return registry[name]
+
+
+def checks(args: argparse.Namespace) -> int:
+    from ..checks import load_builtin_checks
+
+    using = requirements_using()
+    if args.action == "list":
+        for name, spec in sorted(load_builtin_checks().items()):
+            summary = spec.doc.splitlines()[0] if spec.doc else ""
+            print(f"{name}\t{spec.code or '-'}\t{len(using.get(name, []))} requirement(s)\t{summary}")
+        return 0
+    spec = _spec(args.name)
+    print(f"{spec.name}  ({spec.code or 'no code'})")
+    print()
+    print(spec.doc or "(no description)")
+    print()
+    print("parameters:" if spec.parameters else "parameters: none")
+    for param in spec.parameters:
+        default = "required" if param.required else f"default {param.default!r}"
+        print(f"  {param.name}: {param.type}  ({default})")
+    print()
+    users = using.get(spec.name, [])
+    print(f"used by {len(users)} requirement(s){':' if users else ''}")
+    for entry in users:
+        print(f"  {entry}")
+    return 0
+
+
+def explain(args: argparse.Namespace) -> int:
+    from ..checks import lookup_code
+
+    code = lookup_code(args.code)
+    print(f"{code.code}: {code.title}")
+    print()
+    if code.check:
+        spec = _spec(code.check)
+        print(f"check: {code.check}")
+        print(f"what it checks: {' '.join(spec.doc.split()) or '(no description)'}")
+    else:
+        print("a conclusion of the suite itself, not of one check")
+    print(f"how to fix: {code.fix}")
+    if code.check:
+        users = requirements_using().get(code.check, [])
+        print()
+        print(f"requirements that use it ({len(users)}):")
+        statements = _statements()
+        for entry in users:
+            print(f"  {entry}  {statements.get(entry, '')}")
+    return 0
+
+
+def _statements() -> dict[str, str]:
+    from ..profiles import load_profile, profile_ids
+
+    return {f"{req.profile}:{req.id}": f"[{req.level}] {req.statement['en']}"
+            for profile_id in profile_ids() for req in load_profile(profile_id).requirements}

@@ -1,4 +1,9 @@
-"""``profiles lint``: what a standards body must fix in a profile before publishing it."""
+"""``profiles lint``: what a standards body must fix in a profile before publishing it.
+
+Errors make ``profiles lint`` exit 1; warnings are printed but pass (``--strict`` makes them fail). That no
+reference fault breaks a requirement is an error for the bundled profiles (the suite's own discipline) and a
+warning for a local profile, whose author cannot add faults to the reference platform.
+"""
 
 from __future__ import annotations
 
@@ -14,8 +19,9 @@ from ..fixtures import fixture_names, load_fixture
 from ..generation import KINDS, kinds_of_error
 from ..schemas import schema_store
 from ..profiles import Profile, Requirement, load_profile
+from ..resources import profiles_dir
 
-__all__ = ["Problem", "lint_profile", "requirement_inputs"]
+__all__ = ["NO_FAULT", "Problem", "is_bundled", "lint_profile", "requirement_inputs"]
 
 REQUIREMENT_ID = re.compile(r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*-[0-9]{3}$")  # as schemas/suite/profile.json
 _LANGUAGES = ("zh", "en")
@@ -27,10 +33,12 @@ class Problem:
     line: int | None
     requirement: str | None
     message: str
+    severity: str = "error"  # or "warning"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{where}: {self.requirement + ': ' if self.requirement else ''}{self.message}"
+        kind = "warning: " if self.severity == "warning" else ""
+        return f"{where}: {kind}{self.requirement + ': ' if self.requirement else ''}{self.message}"
 
 
 def requirement_inputs(req: Requirement) -> tuple[list[str], list[str]]:
@@ -58,18 +66,23 @@ def _text_problems(req: Requirement) -> Iterator[str]:
         yield "source is empty; name the section of the standard or the external standard it comes from"
 
 
-def _coverage_problems(req: Requirement, faults: Mapping[str, list[str]], fixtures: set[str]) -> Iterator[str]:
+NO_FAULT = ("no fault in the reference platform breaks this requirement, so nothing proves its check can "
+            "fail; add a row to conformance/reference/faults.py")
+
+
+def _coverage_problems(req: Requirement, fixtures: set[str]) -> Iterator[str]:
     for call in req.checks:
         for param, problem in validate_call(call.check, call.params):
             yield f"check {call.check}{' parameter ' + param if param else ''}: {problem}"
-    named, collections = requirement_inputs(req)
+    _, collections = requirement_inputs(req)
+    standard = catalogue().collections
     for collection in collections:
+        known = standard.get(collection)
+        if known is not None and not known.writable:
+            continue  # the platform writes it (audit records): checks only read it, so no payloads are needed
         if not any(name.startswith(f"{collection}/") for name in fixtures):
             yield (f"collection {collection!r} has no fixtures; add fixtures/{collection}/valid/*.json so the "
                    "checks have data to send or to generate from")
-    if not faults.get(req.id):
-        yield ("no fault in the reference platform breaks this requirement, so nothing proves its check can "
-               "fail; add a row to conformance/reference/faults.py")
 
 
 def _stated_kinds(req: Requirement) -> set[str]:
@@ -105,13 +118,22 @@ def _level_problems(req: Requirement, profile: Profile) -> Iterator[str]:
                    f"as a {weaker[0]}; add skip_kinds: [{kind}] or raise {weaker[1]} to SHALL")
 
 
-def lint_profile(name: str | Path, faults: Mapping[str, list[str]]) -> list[Problem]:
-    """Every problem of one profile; ``faults`` maps requirement ids to the reference faults that break them."""
+def is_bundled(profile: Profile) -> bool:
+    return profile.path.resolve().parent == profiles_dir().resolve()
+
+
+def lint_profile(name: str | Path, faults: Mapping[str, list[str]], *, require_faults: bool | None = None
+                 ) -> list[Problem]:
+    """Every problem of one profile; ``faults`` maps requirement ids to the reference faults that break them.
+
+    ``require_faults``: whether a requirement no fault breaks is an error (default: for bundled profiles only).
+    """
     try:
         profile: Profile = load_profile(name)
     except ProfileError as exc:  # broken YAML, schema, duplicate ids, extends cycles or missing parents
         return [Problem(exc.file or str(name), exc.line, None, f"{exc.field + ': ' if exc.field else ''}{exc.reason}")]
     fixtures = set(fixture_names())
+    fault_severity = "error" if (is_bundled(profile) if require_faults is None else require_faults) else "warning"
     problems: list[Problem] = []
     seen: dict[str, Requirement] = {}
     for req in profile.requirements:
@@ -120,9 +142,11 @@ def lint_profile(name: str | Path, faults: Mapping[str, list[str]]) -> list[Prob
         seen[req.id] = req
         if req.profile != profile.id:
             continue  # inherited: linted with the profile that defines it
-        messages: Iterable[str] = [*_text_problems(req), *_coverage_problems(req, faults, fixtures),
+        messages: Iterable[str] = [*_text_problems(req), *_coverage_problems(req, fixtures),
                                    *_level_problems(req, profile)]
         problems.extend(Problem(req.file, req.line, req.id, message) for message in messages)
+        if not faults.get(req.id):
+            problems.append(Problem(req.file, req.line, req.id, NO_FAULT, fault_severity))
     for lang in _LANGUAGES:
         if not str(profile.title.get(lang, "")).strip():
             problems.append(Problem(str(profile.path), 1, None, f"the profile title lacks its {lang} text"))

@@ -1,13 +1,13 @@
+import allure_pytest.plugin  # noqa: F401  (imported here so pytester's in-process runs keep it)
 import pytest
 
-import allure_pytest.plugin  # noqa: F401  (imported here so pytester's in-process runs keep it)
 import conformance.cli  # noqa: F401
 import conformance.suite  # noqa: F401
 from conformance.checks import load_builtin_checks
 
 load_builtin_checks()  # pytester drops modules first imported by an inner run; importing them once here keeps runs fast
 
-from .server import HostileServer, gzip_bomb
+from .server import HostileServer, gzip_bomb  # noqa: E402 (after the warm-up import above, on purpose)
 
 
 def pytest_configure(config):

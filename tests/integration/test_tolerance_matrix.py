@@ -9,11 +9,10 @@ The default run starts each variant once and runs every requirement of the bundl
 import re
 
 import pytest
+from test_fault_matrix import PROFILES, non_passing  # pytest puts this folder on sys.path (rootdir import)
 
 from conformance.reference import VARIANTS
 from conformance.reference.variants import validate_variants
-
-from test_fault_matrix import PROFILES, non_passing  # pytest puts this folder on sys.path (rootdir import)
 
 _ID = re.compile(r"\b[A-Z]+(?:-[A-Z0-9]+)+-[0-9]{3}\b")
 

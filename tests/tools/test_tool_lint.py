@@ -1,6 +1,7 @@
 """``profiles lint`` finds what a standards body must fix; the bundled core profile is clean."""
 
 from conformance.cli import main
+from conformance.profiles import profile_ids
 from conformance.reference import FAULTS
 from conformance.tools.lint import lint_profile
 
@@ -58,10 +59,10 @@ def test_extends_cycle_is_reported(tmp_path):
 
 
 def test_cli_lint_exit_codes(tmp_path, capsys):
-    bad = write_profile(tmp_path, "bad", [{"id": "BAD-X-001", "zh": "标题", "check": "{check: discovery.document}"}])
+    bad = write_profile(tmp_path, "bad", [{"id": "BAD-X-001", "zh": "标题", "check": "{check: discovery.documnt}"}])
     assert main(["profiles", "lint", "core"]) == 0
     assert main(["profiles", "lint", str(bad)]) == 1
-    assert "BAD-X-001: no fault in the reference platform" in capsys.readouterr().out
+    assert "BAD-X-001: check discovery.documnt: unknown check" in capsys.readouterr().out
 
 
 def test_a_shall_enforcing_a_should_rule_is_found(tmp_path):
@@ -76,3 +77,30 @@ def test_a_shall_enforcing_a_should_rule_is_found(tmp_path):
     path = write_profile(tmp_path, "levels", [{"id": "LVL-GEN-001", "zh": "标题", "check": skipping}],
                          extends=["core"])
     assert "generated.rejected enforces" not in "\n".join(map(str, lint_profile(path, faults())))
+
+
+def test_every_shipped_profile_lints_clean(capsys):
+    assert main(["profiles", "lint", "--strict"]) == 0, capsys.readouterr().out
+    for profile_id in profile_ids():
+        assert [str(p) for p in lint_profile(profile_id, faults())] == [], profile_id
+
+
+def test_a_collection_the_platform_writes_needs_no_fixtures(tmp_path):
+    path = write_profile(tmp_path, "trail", [
+        {"id": "TRAIL-A-001", "zh": "标题", "check": "{check: audit.immutable, params: {collection: audit-records}}"}])
+    messages = [p.message for p in lint_profile(path, faults())]
+    assert not any("has no fixtures" in m for m in messages), messages
+
+
+def test_no_fault_rule_is_a_warning_for_local_profiles_and_an_error_for_bundled_ones(tmp_path, capsys):
+    local = write_profile(tmp_path, "city", [{"id": "CITY-X-001", "zh": "标题", "check": "{check: discovery.document}"}],
+                          extends=["core"])
+    (problem,) = lint_profile(local, faults())
+    assert problem.severity == "warning" and "no fault in the reference platform" in str(problem)
+    assert str(problem).startswith(f"{local}:") and ": warning: CITY-X-001: " in str(problem)
+    assert main(["profiles", "lint", str(local)]) == 0
+    assert main(["profiles", "lint", "--strict", str(local)]) == 1
+    assert main(["profiles", "lint", "--require-faults", str(local)]) == 1
+    assert "1 problem(s), 0 warning(s)" in capsys.readouterr().err
+    (bundled,) = [p for p in lint_profile("core", {}) if p.requirement == "CORE-DISC-001"]
+    assert bundled.severity == "error"

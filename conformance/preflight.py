@@ -1,0 +1,147 @@
+"""Preflight of a run's inputs, before any requirement runs: a configuration mistake is not a certificate.
+
+The base URL must answer HTTP at all, and every supplied token (the run's and each role of the
+credentials file) must be accepted and hold what its role needs: a read its scopes allow answers
+neither 401 nor 403. Only what can be decided safely is decided here; everything else is left to
+the requirements. Tokens stay opaque (never decoded). A problem is one :class:`PreflightError` line.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from urllib.parse import urljoin
+
+from .catalogue import Catalogue, Collection
+from .credentials import Credentials, Role
+from .errors import UsageError
+from .target import Exchange, Target, TargetError
+
+__all__ = ["PreflightError", "preflight", "reachability_reason"]
+
+UNCHECKED_ROLES = frozenset({"expired"})  # refused on purpose: that is what the role is for
+_REFUSED = (401, 403)
+
+# The transport's words for the usual reasons a base URL cannot be reached, as a person says them.
+_REASONS: tuple[tuple[str, str | None], ...] = (
+    (r"connection refused", "connection refused"),
+    (r"name or service not known|nodename nor servname|temporary failure in name resolution|getaddrinfo failed",
+     "unknown host"),
+    (r"certificate_verify_failed|certificate verify failed",
+     "its TLS certificate is not trusted (pass --ca-bundle FILE with the CA that signed it)"),
+    (r"wrong version number|ssl", "TLS handshake failed (is the scheme right, http or https?)"),
+    (r"no route to host", "no route to host"),
+    (r"network is unreachable", "network is unreachable"),
+    (r"connection reset", "connection reset by the server"),
+    (r"no answer within [0-9.]+ s", None),  # keep the transport's own words: they name the timeout
+)
+
+
+# Target errors raised after the status line arrived (see Target._send): the platform was reached.
+_BODY_TROUBLE = re.compile(r"body still arriving|reading the body failed|the body cannot be decoded")
+
+
+class PreflightError(UsageError):
+    """The run cannot start: the base URL does not answer, or a token is refused (one line, no report)."""
+
+
+def reachability_reason(error: TargetError) -> str:
+    """Why a request never got an HTTP answer, in a few words (``connection refused``, ``unknown host``…)."""
+    text = str(error)
+    for pattern, reason in _REASONS:
+        match = re.search(pattern, text, flags=re.IGNORECASE)
+        if match:
+            return reason or match.group(0)
+    return text.split(": ", 1)[-1]  # without the "METHOD path: " prefix
+
+
+def preflight(target: Target, credentials: Credentials | None, standard: Catalogue, *,
+              run_token: str | None = None) -> None:
+    """Raise :class:`PreflightError` when the run cannot give a meaningful verdict; silent otherwise."""
+    discovery = _reach(target, standard)
+    paths = _collection_urls(target, standard, discovery)
+    checked: set[str] = set()
+    roles = [r for r in (credentials.roles.values() if credentials else ()) if r.name not in UNCHECKED_ROLES]
+    if run_token and all(r.token != run_token for r in roles):
+        roles.insert(0, Role("", run_token))  # the run's own token, given apart from any credentials file
+    for role in roles:
+        if role.token in checked:
+            continue
+        checked.add(role.token)
+        for collection in _reads_for(role, standard):
+            exchange = _read(target, paths.get(collection.name, collection.path), role.token)
+            if exchange is not None and exchange.status in _REFUSED:
+                raise PreflightError(_refusal(role, collection, exchange))
+
+
+def _reach(target: Target, standard: Catalogue) -> dict | None:
+    """The discovery document (or None when it is not a JSON object); any HTTP answer proves reachability."""
+    try:
+        exchange = target.request("GET", standard.discovery_path, token=False)
+    except TargetError as exc:
+        if _BODY_TROUBLE.search(str(exc)):
+            return None  # it answered, then sent a body it should not have: the requirements judge that
+        raise PreflightError(f"cannot reach {target.base_url}: {reachability_reason(exc)}") from None
+    try:
+        document = exchange.json() if exchange.status == 200 else None
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _collection_urls(target: Target, standard: Catalogue, discovery: dict | None) -> dict[str, str]:
+    """Collection URLs as discovery gives them (hrefs resolved against the discovery URL, S4), by name."""
+    listed = discovery.get("collections") if discovery else None
+    if not isinstance(listed, list):
+        return {}
+    base = target.url(standard.discovery_path)
+    return {entry["name"]: urljoin(base, entry["href"]) for entry in listed
+            if isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("href"), str)}
+
+
+def _reads_for(role: Role, standard: Catalogue) -> Iterator[Collection]:
+    """One collection per read scope the role holds; without declared scopes, a registry read (what every
+    run needs); with scopes but no read scope, one read to prove the token is accepted at all."""
+    plain = [c for c in standard.collections.values() if not c.capability]
+    by_scope: dict[str, Collection] = {}
+    for collection in plain:
+        by_scope.setdefault(collection.scopes["read"], collection)
+    if not role.scopes:
+        yield by_scope.get("registry:read", plain[0])
+        return
+    held = [scope for scope in by_scope if scope in role.scopes]
+    if held:
+        yield from (by_scope[scope] for scope in held)
+    else:
+        yield plain[0]
+
+
+def _read(target: Target, url: str, token: str) -> Exchange | None:
+    try:
+        return target.request("GET", url, params={"limit": 1}, token=token)
+    except TargetError:
+        return None  # trouble past reachability is the requirements' to judge, not a configuration mistake
+
+
+def _refusal(role: Role, collection: Collection, exchange: Exchange) -> str:
+    who = f"the token of role {role.name!r}" if role.name else "the run's token (--token / SC_TOKEN)"
+    answer = f"GET {collection.path} answered {exchange.status}{_problem_text(exchange)}"
+    scope = collection.scopes["read"]
+    if exchange.status == 401:
+        return f"{who} was not accepted: {answer}; check that it is current and issued by this platform"
+    if role.name and scope in role.scopes:
+        return (f"{who} does not hold what the role needs: {answer}, though the credentials file gives the role "
+                f"the scope {scope!r}; issue a token with that scope")
+    return f"{who} cannot read what every run reads: {answer}; issue a token with the scope {scope!r}"
+
+
+def _problem_text(exchange: Exchange) -> str:
+    try:
+        problem = exchange.json()
+    except ValueError:
+        return ""
+    if not isinstance(problem, dict):
+        return ""
+    words = [str(problem[k]) for k in ("code", "detail") if isinstance(problem.get(k), str | int)]
+    text = " ".join(": ".join(words).split())  # one line, whatever the platform sent
+    return f" ({text[:200]})" if text else ""

@@ -1,0 +1,98 @@
+"""The command line behaves like a good one: one-line usage errors, silent closed pipes, Ctrl-C, hints."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+CLI = [sys.executable, "-m", "conformance.cli"]
+
+
+def _env(**extra):
+    return {k: v for k, v in os.environ.items() if not k.startswith("SC_")} | extra
+
+
+def cli(*args, cwd, timeout=300):
+    return subprocess.run([*CLI, *args], cwd=cwd, env=_env(), capture_output=True, text=True, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
+
+
+def one_line_usage_error(result):
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("sc-conformance")
+    return lines[0]
+
+
+@pytest.mark.parametrize("args, says", [
+    (("run", "--fault", "nope"), "unknown fault 'nope'"),
+    (("run", "--fault", "page-cursor-overlp"), "did you mean 'page-cursor-overlap'?"),
+    (("serve-reference", "--fault", "nope"), "unknown fault 'nope'"),
+    (("report", "sign", "r.json", "--key", "nokey"), "--key nokey: no such file"),
+    (("run", "--no-such-option"), "unrecognized arguments: --no-such-option"),
+    (("checks", "show", "paging.limt"), "did you mean 'paging.limit'?"),
+    (("explain", "SC999"), "unknown finding code 'SC999'"),
+])
+def test_usage_errors_are_one_line_and_exit_2(tmp_path, args, says):
+    line = one_line_usage_error(cli(*args, cwd=tmp_path))
+    assert says in line
+    assert not (tmp_path / "reports").exists()
+
+
+def _first_line_then_close(args, cwd):
+    """Like ``sc-conformance ARGS | head -1``: read one line, close the pipe, let the command finish."""
+    process = subprocess.Popen([*CLI, *args], cwd=cwd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               stdin=subprocess.DEVNULL, text=True)
+    first = process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read()
+    return first, process.wait(timeout=300), stderr
+
+
+@pytest.mark.parametrize("args", [("profiles", "list"), ("serve-reference", "--list-faults"), ("checks", "list")])
+def test_a_closed_pipe_is_silent(tmp_path, args):
+    first, code, stderr = _first_line_then_close(args, tmp_path)
+    assert first.strip()
+    assert code == 0
+    assert stderr == ""
+
+
+def test_a_run_whose_reader_leaves_goes_on_silently_and_writes_its_report(tmp_path):
+    first, code, stderr = _first_line_then_close(("run", "--profile", "core", "-k", "CORE-DISC-001"), tmp_path)
+    assert "requirements to check" in first
+    assert "Traceback" not in stderr and "BrokenPipe" not in stderr, stderr
+    assert code == 1  # a selection is incomplete, never conformant
+    assert json.loads((tmp_path / "reports" / "core" / "report.json").read_text(encoding="utf-8"))["selection"]["run"]
+    assert not (tmp_path / ".pytest_cache").exists()  # the CLI keeps no pytest cache in the working directory
+
+
+def test_ctrl_c_exits_130_and_marks_the_partial_report_interrupted(tmp_path):
+    process = subprocess.Popen([*CLI, "run", "--profile", "core"], cwd=tmp_path, env=_env(), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    for line in process.stdout:
+        if line.startswith("[  2/"):  # two requirements done: interrupt the third
+            process.send_signal(signal.SIGINT)
+            break
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stdout + stderr
+    assert "Traceback" not in stderr
+    assert "interrupted" in stderr.splitlines()[-1]
+    report = json.loads((tmp_path / "reports" / "core" / "report.json").read_text(encoding="utf-8"))
+    assert report["interrupted"] is True
+    assert report["verdict"] == "incomplete"
+    assert report["selection"]["not_run"]
+    assert "Interrupted" in (tmp_path / "reports" / "core" / "summary.md").read_text(encoding="utf-8")
+
+
+def test_each_door_prints_its_own_seed_hint(tmp_path):
+    run = cli("run", "--profile", "core", "-k", "CORE-DISC-001", "--seed", "11", cwd=tmp_path)
+    assert "re-run with --seed 11" in run.stdout and "--sc-seed" not in run.stdout, run.stdout
+    plain = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--sc-profile", "core",
+                            "-k", "CORE-DISC-001", "--sc-seed", "11", "--sc-report-dir", "plain"], cwd=tmp_path,
+                           env=_env(), capture_output=True, text=True, timeout=300)
+    assert "re-run with --sc-seed 11" in plain.stdout, plain.stdout
