@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..formats import make_identity_number
@@ -158,7 +158,7 @@ def _response_time(exchange: Exchange) -> datetime:
     try:
         return email.utils.parsedate_to_datetime(exchange.headers.get("date", ""))
     except (TypeError, ValueError):
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 @check("entities.server_instants")
@@ -168,7 +168,7 @@ def server_instants(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
     created, entity = ctx.create(collection, ctx.fixture(f"{collection}/valid/minimal"))
     read = ctx.get(ctx.item_path(collection, str(entity["id"])))
     require_status(read, 200, precondition=True)
-    for label, exchange, document in (("the created record", created, entity),
+    for label, _exchange, document in (("the created record", created, entity),
                                       ("the record read back", read, require_json(read))):
         for name in ("created_at", "updated_at"):
             value = document.get(name)

@@ -15,8 +15,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
 from hypothesis.errors import Flaky
-from hypothesis.stateful import (Bundle, RuleBasedStateMachine, consumes, precondition, rule,
-                                 run_state_machine_as_test)
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, precondition, rule, run_state_machine_as_test
 
 from ..generation import PropertyFailed
 from ..results import Finding, fail

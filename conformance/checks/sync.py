@@ -9,7 +9,6 @@ from ..session import CheckContext, inconclusive
 from . import check
 from ._expect import instant
 
-
 _MAX_PAGES = 25  # a sync that ignores its filter is not walked to the end in pages of two
 
 

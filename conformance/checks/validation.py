@@ -15,7 +15,7 @@ _METHODS = ("POST", "PATCH")
 @check("validation.rejects")
 def rejects(ctx: CheckContext, *, collection: str, fixture: str, because: str,
             statuses: list[int] = [400, 422],  # noqa: B006 - never mutated
-            methods: list[str] = list(_METHODS), base_fixture: str | None = None) -> Iterator[Finding]:  # noqa: B008
+            methods: list[str] = list(_METHODS), base_fixture: str | None = None) -> Iterator[Finding]:  # noqa: B006
     """An invalid payload answers 400/422 (never 2xx, never 5xx) and stores nothing: POSTed as a new record, and
     sent as the merge patch that turns a valid record (``base_fixture``, else `valid/minimal`) into it."""
     coll = ctx.collection(collection)

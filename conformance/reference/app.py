@@ -21,8 +21,8 @@ from .problems import JsonResponse, install_handlers
 from .routes import add_collection_routes
 from .seed import seed_records
 from .store import Store
-from .variant_middleware import PathPrefixMiddleware, RateLimitMiddleware
 from .tracing import RequestIdMiddleware
+from .variant_middleware import PathPrefixMiddleware, RateLimitMiddleware
 from .variants import validate_variants
 
 __all__ = ["PLATFORM_VERSION", "create_app"]

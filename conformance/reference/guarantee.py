@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import urljoin
 from typing import Any
+from urllib.parse import urljoin
 
 from fastapi import FastAPI, Request
 from starlette.requests import HTTPConnection

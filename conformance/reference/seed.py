@@ -4,7 +4,7 @@ collection and in communities no tenant token of the run is bound to."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..fixtures import fixture_problem, load_fixture, references, resolve
@@ -26,7 +26,7 @@ def seed_records(platform: Platform) -> None:
         for name in platform.catalogue.collections:
             _record(platform, name, made, n)
         body = {"actor": f"pre-existing-{n}", "action": "create", "resource": f"/communities/{made['communities']}",
-                "collection": "communities", "time": format_instant(datetime.now(timezone.utc)),
+                "collection": "communities", "time": format_instant(datetime.now(UTC)),
                 "outcome": "success", "status": 201, "request_id": uuid.uuid4().hex}
         platform.store.insert(_AUDIT, f"aud-pre-{uuid.uuid4().hex[:12]}", body, None)
 

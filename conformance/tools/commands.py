@@ -89,7 +89,6 @@ def _verify(args: argparse.Namespace) -> int:
 def _compare(args: argparse.Namespace) -> int:
     from ..reports.compare import compare, render_table
     from ..reports.html import render_compare
-
     from ..reports.signing import check_signature, read_report, trusted_keys
 
     names = _vendor_names(args.reports, args.name)

@@ -17,9 +17,9 @@ from ..checks import validate_call
 from ..errors import ProfileError
 from ..fixtures import fixture_names, load_fixture
 from ..generation import KINDS, kinds_of_error
-from ..schemas import schema_store
 from ..profiles import Profile, Requirement, load_profile
 from ..resources import profiles_dir
+from ..schemas import schema_store
 
 __all__ = ["NO_FAULT", "Problem", "is_bundled", "lint_profile", "requirement_inputs"]
 

@@ -10,7 +10,8 @@ from openapi_spec_validator import validate
 
 from conformance.catalogue import catalogue
 from conformance.cli import main
-from conformance.fixtures import fixture_names, load_fixture, resolve as resolve_fixture
+from conformance.fixtures import fixture_names, load_fixture
+from conformance.fixtures import resolve as resolve_fixture
 from conformance.reference import create_app
 from conformance.schemas import format_checker, schema_store
 from conformance.tools.openapi import openapi_document, schemathesis_config

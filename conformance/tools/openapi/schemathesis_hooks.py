@@ -8,10 +8,9 @@ this file needs Schemathesis, Hypothesis and python-stdnum only, not the conform
 
 import datetime
 
+import schemathesis
 from hypothesis import strategies as st
 from stdnum.cn import ric, uscc
-
-import schemathesis
 
 _DIVISIONS = ("110105", "110108", "110101")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
