@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ..results import Finding, Halt, fail
@@ -13,11 +14,14 @@ from ..verdicts import Verdict
 
 __all__ = [
     "JSON_TYPES",
+    "SERVER_TIME_TOLERANCE",
     "describe_difference",
     "equal_values",
     "instant",
+    "off_the_clock",
     "require_json",
     "require_status",
+    "response_time",
     "schema_findings",
 ]
 
@@ -103,3 +107,23 @@ def describe_difference(sent: Any, got: Any) -> str:
         if len(sent) != len(got):
             return f"length changed from {len(sent)} to {len(got)} code points"
     return "values differ"
+
+
+SERVER_TIME_TOLERANCE = 300.0  # seconds a server-set time may lie from the response's Date (S9)
+
+
+def response_time(exchange: Exchange) -> datetime:
+    """When the platform answered: its ``Date`` header, else the suite's clock now (S9)."""
+    try:
+        moment = parsedate_to_datetime(exchange.headers.get("date", ""))
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        return datetime.now(timezone.utc)
+    return moment
+
+
+def off_the_clock(moment: datetime, exchange: Exchange) -> float | None:
+    """Seconds a server-set time lies from the response's ``Date`` beyond the tolerance; None when within it."""
+    gap = abs((moment - response_time(exchange)).total_seconds())
+    return gap if gap > SERVER_TIME_TOLERANCE else None

@@ -16,7 +16,7 @@ from .context import Platform, community_field, platform_of
 from .paging import encode_cursor, parse_page_query
 from .payloads import JSON_TYPES, MERGE_PATCH_TYPES, merge_patch, read_json, stored_form
 from .domain import adjust_query, city_rules, present
-from .lifecycle import carry_state, publish, start_state
+from .lifecycle import carry_state, feed_order, publish, start_state
 from .present import scrub_personal
 from .probing_faults import keep_refused, patch_lost
 from .probing_faults import stored as probed
@@ -109,7 +109,7 @@ def _list(collection: Collection) -> Endpoint:
         more, records = len(records) > size, records[:size]
         body: dict[str, Any] = {
             "items": [present(collection, r, pii=access.sees_pii, faults=platform.faults,
-                              sensitive=access.sees_sensitive) for r in records],
+                              sensitive=access.sees_sensitive) for r in feed_order(platform, collection, records)],
             "next_cursor": encode_cursor(records[-1], query.limit) if more else None,
             "limit": query.limit,
         }
