@@ -106,17 +106,27 @@ class _Record:
             self._step(step)
 
 
-def _states(ctx: CheckContext, collection: str, fixture: str, lifecycle: Lifecycle) -> Iterator[_Record]:
-    """A record in each reachable state once (the initial state first): one record walks each route."""
+def _states(ctx: CheckContext, collection: str, fixture: str, lifecycle: Lifecycle, *,
+            final: bool | None = None) -> Iterator[_Record]:
+    """A record in each reachable state once (the initial state first; only the final or non-final ones when
+    ``final`` says so): one record walks each route."""
+    def wanted(state: str) -> bool:
+        return final is None or final == (state in lifecycle.final)
+
     seen: set[str] = set()
     for route in _routes(lifecycle):
+        if all(s in seen or not wanted(s) for s in [lifecycle.initial, *(t.target for t in route)]):
+            continue
         record = _Record(ctx, collection, fixture, lifecycle)
         for step in [None, *route]:
+            if step is not None and final is False and step.target in lifecycle.final:
+                break  # nothing past here is wanted
             if step is not None:
                 record.advance(step)
             if record.state not in seen:
                 seen.add(record.state)
-                yield record
+                if wanted(record.state):
+                    yield record
 
 
 def _capped(findings: Iterable[Finding], limit: int = _SHOWN) -> Iterator[Finding]:
@@ -285,10 +295,8 @@ def forbidden(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[F
     lifecycle = ctx.catalogue.lifecycle_of(collection)
 
     def probes() -> Iterator[Finding]:
-        for record in _states(ctx, collection, fixture, lifecycle):
+        for record in _states(ctx, collection, fixture, lifecycle, final=False):
             state = record.state
-            if state in lifecycle.final:
-                continue
             role = _insider(lifecycle, state)
             for target in _forbidden(lifecycle, state):
                 what = f"the transition {state} → {target} by {role!r}, which the lifecycle does not list,"
@@ -305,7 +313,7 @@ def roles(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Findi
     every = _actor_roles(ctx)
 
     def probes() -> Iterator[Finding]:
-        for record in _states(ctx, collection, fixture, lifecycle):
+        for record in _states(ctx, collection, fixture, lifecycle, final=False):
             state = record.state
             outsiders = [(t, r) for t in _leaving(lifecycle, state) for r in every if r not in t.roles]
             for step, outsider in outsiders:
@@ -326,11 +334,8 @@ def final(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Findi
 
     def probes() -> Iterator[Finding]:
         reached = False
-        for record in _states(ctx, collection, fixture, lifecycle):
-            state = record.state
-            if state not in lifecycle.final:
-                continue
-            reached = True
+        for record in _states(ctx, collection, fixture, lifecycle, final=True):
+            state, reached = record.state, True
             role = record.steps[-1].roles[0]
             for target in lifecycle.states:
                 yield from _probe(record, target, role, {409: "transition-not-allowed", 403: "role-not-allowed"},
@@ -389,10 +394,8 @@ def unknown_state(ctx: CheckContext, *, collection: str, fixture: str) -> Iterat
     lifecycle = ctx.catalogue.lifecycle_of(collection)
 
     def probes() -> Iterator[Finding]:
-        for record in _states(ctx, collection, fixture, lifecycle):
+        for record in _states(ctx, collection, fixture, lifecycle, final=False):
             state = record.state
-            if state in lifecycle.final:
-                continue
             role = _insider(lifecycle, state)
             what = f"a transition from {state!r} to the unknown state {_UNKNOWN_STATE!r} by {role!r}"
             yield from _probe(record, _UNKNOWN_STATE, role, {422: "validation-failed"}, what)
