@@ -41,8 +41,8 @@ class Lifecycle:
     def transition(self, source: str, target: str) -> Transition | None:
         return next((t for t in self.transitions if t.source == source and t.target == target), None)
 
-    def path_to_final(self) -> list[Transition]:
-        """The longest of the shortest runs of transitions from the initial state to each final state: the main path."""
+    def paths(self) -> dict[str, list[Transition]]:
+        """The shortest run of transitions from the initial state to each reachable state (breadth first)."""
         best: dict[str, list[Transition]] = {self.initial: []}
         frontier = [self.initial]
         while frontier:
@@ -53,6 +53,11 @@ class Lifecycle:
                         best[t.target] = best[state] + [t]
                         nxt.append(t.target)
             frontier = nxt
+        return best
+
+    def path_to_final(self) -> list[Transition]:
+        """The longest of the shortest runs of transitions from the initial state to each final state: the main path."""
+        best = self.paths()
         reachable = [s for s in self.final if s in best]
         return max((best[s] for s in reachable), key=len, default=[])
 

@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 import pytest
 
+from conformance.catalogue import catalogue
+from conformance.checks.lifecycle import _forbidden, _routes, _runs
 from conformance.fixtures import load_fixture, resolve
 from conformance.reference import create_app, mint_token, running
 
@@ -85,3 +87,35 @@ def test_the_city_street_code_is_filled_and_checked_only_for_a_city_platform(htt
     with running(create_app(secret=SECRET, declared_profiles=[("core", "1.0.0")])) as base_url:
         with httpx.Client(base_url=base_url, headers={"Authorization": "Bearer " + mint_token(SECRET)}) as national:
             assert "extensions" not in created(national, "work-orders")
+
+
+@pytest.mark.parametrize("name", sorted(catalogue().lifecycles))
+def test_the_routes_reach_every_reachable_state_and_the_runs_make_every_transition(name: str) -> None:
+    lifecycle = catalogue().lifecycles[name]
+    reachable = set(lifecycle.paths())
+    routes = _routes(lifecycle)
+    assert {lifecycle.initial} | {t.target for r in routes for t in r} == reachable
+    assert all(r[0].source == lifecycle.initial and all(a.target == b.source for a, b in zip(r, r[1:])) for r in routes)
+    runs = _runs(lifecycle)
+    assert runs[0] == lifecycle.path_to_final()
+    assert {t for r in runs for t in r} == {t for t in lifecycle.transitions if t.source in reachable}
+
+
+def test_forbidden_targets_include_the_state_itself() -> None:
+    alarm = catalogue().lifecycles["alarm"]
+    assert _forbidden(alarm, "raised") == ["dispatched", "resolved", "closed", "false-alarm", "raised"]
+    assert "acknowledged" not in _forbidden(alarm, "raised")
+
+
+def test_role_before_state_answers_403_only_where_both_reasons_apply() -> None:
+    with running(create_app(secret=SECRET, variants=["role-before-state"])) as base_url:
+        with httpx.Client(base_url=base_url, headers={"Authorization": "Bearer " + mint_token(SECRET)}) as client:
+            order = created(client, "work-orders")
+            # an outsider to every transition out of submitted, asking for an illegal one: 403 (S6 allows it)
+            assert move(client, "work-orders", order["id"], "closed", "service-company").status_code == 403
+            # a role listed for a transition out of submitted, asking for an illegal one: still 409
+            assert move(client, "work-orders", order["id"], "closed", "resident").status_code == 409
+            # a listed transition by a role it does not list: 403 either way
+            assert move(client, "work-orders", order["id"], "accepted", "resident").status_code == 403
+            assert move(client, "work-orders", order["id"], "rejected", "grid-worker").status_code == 200
+            assert move(client, "work-orders", order["id"], "submitted", "grid-worker").status_code == 403

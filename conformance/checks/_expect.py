@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ..catalogue import TRANSITIONS_SUFFIX
@@ -16,17 +17,20 @@ from ..verdicts import Verdict
 __all__ = [
     "JSON_TYPES",
     "Operation",
+    "SERVER_TIME_TOLERANCE",
     "apply_merge_patch",
     "delete_offered",
     "describe_difference",
     "equal_values",
     "instant",
     "merge_patch_between",
+    "off_the_clock",
     "offered_collections",
     "operations",
     "record_to_aim_at",
     "require_json",
     "require_status",
+    "response_time",
     "same_instant",
     "schema_findings",
 ]
@@ -227,3 +231,23 @@ def operations(ctx: CheckContext, collection: str, record_id: str | None, *,
         if coll.lifecycle:
             found.append(Operation("transition", "POST", item + TRANSITIONS_SUFFIX))
     return [op for op in found if op.kind in kinds]
+
+
+SERVER_TIME_TOLERANCE = 300.0  # seconds a server-set time may lie from the response's Date (S9)
+
+
+def response_time(exchange: Exchange) -> datetime:
+    """When the platform answered: its ``Date`` header, else the suite's clock now (S9)."""
+    try:
+        moment = parsedate_to_datetime(exchange.headers.get("date", ""))
+    except (TypeError, ValueError):
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        return datetime.now(UTC)
+    return moment
+
+
+def off_the_clock(moment: datetime, exchange: Exchange) -> float | None:
+    """Seconds a server-set time lies from the response's ``Date`` beyond the tolerance; None when within it."""
+    gap = abs((moment - response_time(exchange)).total_seconds())
+    return gap if gap > SERVER_TIME_TOLERANCE else None

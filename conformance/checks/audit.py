@@ -17,28 +17,69 @@ def _request_id(exchange: Exchange, sent: str) -> str:
     return exchange.headers.get("x-request-id") or sent
 
 
-def _writes(ctx: CheckContext, collection: str, fixture: str) -> list[tuple[str, tuple[str, ...], str, str]]:
-    """Create, change and delete (when offered), and every kind of refused write — each write kind by a token
-    without the write scope (403), an invalid create and an invalid patch — each under its own request id:
-    (action, outcomes accepted, record id, request id)."""
-    done: list[tuple[str, tuple[str, ...], str, str]] = []
-    coll = ctx.collection(collection)
+_Write = tuple[tuple[str, ...], tuple[str, ...], str, str, str]  # actions, outcomes, record id, request id, what
+_REFUSED = ("denied", "failed")
+_TRANSITION = ("create", "update")  # a transition is a POST that changes the record: either reads as its action
+
+
+def _audited(ctx: CheckContext, method: str, path: str, body: Any, *expected: int, why: str) -> tuple[Exchange, str]:
+    """One write under a request id of its own; ``expected`` statuses are a precondition."""
     rid = ctx.unique("sc-audit-")
+    headers = {"X-Request-Id": rid}
+    exchange = (ctx.patch(path, body, headers=headers) if method == "PATCH"
+                else ctx.request(method, path, json_body=body, headers=headers))
+    require_status(exchange, *expected, why=why, precondition=True)
+    return exchange, _request_id(exchange, rid)
+
+
+def _transitions(ctx: CheckContext, collection: str, item: str, record_id: str) -> list[_Write]:
+    """A refused transition and every transition of the main path, each under its own request id."""
+    lifecycle = ctx.catalogue.lifecycle_of(collection)
+    steps = lifecycle.path_to_final()
+    if not steps:
+        return []
+    done: list[_Write] = []
+    rid = ctx.unique("sc-audit-")
+    refused = ctx.post(item + "/transitions", {"to": lifecycle.initial, "role": steps[0].roles[0]},
+                       headers={"X-Request-Id": rid})
+    if refused.status in (403, 409):  # whether it must be refused is the lifecycle requirements' business
+        done.append((_TRANSITION, _REFUSED, record_id, _request_id(refused, rid),
+                     f"refused transition {lifecycle.initial} → {lifecycle.initial}"))
+    for step in steps:
+        _, rid = _audited(ctx, "POST", item + "/transitions", {"to": step.target, "role": step.roles[0]}, 200,
+                          why=f"the allowed transition {step.source} → {step.target}")
+        done.append((_TRANSITION, ("success",), record_id, rid, f"transition {step.source} → {step.target}"))
+    return done
+
+
+def _writes(ctx: CheckContext, collection: str, fixture: str) -> list[_Write]:
+    """Create, change, each transition (lifecycle collections), delete (when offered: S2) and refused writes."""
     payload = ctx.fixture(fixture)
-    created = ctx.post(coll.path, payload, headers={"X-Request-Id": rid})
-    require_status(created, 201, why="a valid record must be created", precondition=True)
+    created, rid = _audited(ctx, "POST", ctx.collection(collection).path, payload, 201,
+                            why="a valid record must be created")
     entity = require_json(created, precondition=True)
     record_id = str(entity.get("id"))
     item = ctx.item_path(collection, record_id)
-    done.append(("create", ("success",), record_id, _request_id(created, rid)))
+    done: list[_Write] = [(("create",), ("success",), record_id, rid, "create")]
+    _, rid = _audited(ctx, "PATCH", item, {}, 200, why="the update is a precondition")
+    done.append((("update",), ("success",), record_id, rid, "update"))
+    if ctx.collection(collection).lifecycle:
+        done += _transitions(ctx, collection, item, record_id)
+    if delete_offered(ctx, collection):
+        _, rid = _audited(ctx, "DELETE", item, None, 200, 204, why="the delete is a precondition")
+        done.append((("delete",), ("success",), record_id, rid, "delete"))
+    # every kind of refused write: each write kind by a token without the write scope (403), an invalid create
+    # and an invalid patch (400/422), aimed at a record of their own so a refused delete that deletes upsets nothing
+    coll = ctx.collection(collection)
     reader = role(ctx, "reader").token
     _, aimed = ctx.create(collection, ctx.fixture(fixture), purpose="a record the refused writes aim at")
-    aimed_id = str(aimed["id"])  # its own record: a refused delete that deletes must not upset the rest
+    aimed_id = str(aimed["id"])
     for op in operations(ctx, collection, aimed_id, kinds=("create", "update", "delete")):
         rid = ctx.unique("sc-audit-")
         refused = op.send(ctx, payload if op.kind == "create" else None, token=reader, headers={"X-Request-Id": rid})
         if refused.status == 403:
-            done.append((op.kind, ("denied",), "" if op.kind == "create" else aimed_id, _request_id(refused, rid)))
+            done.append(((op.kind,), ("denied",), "" if op.kind == "create" else aimed_id, _request_id(refused, rid),
+                         f"refused {op.kind}"))
         elif op.kind == "create":
             ctx.discard(collection, refused)
     aimed_item = ctx.item_path(collection, aimed_id)
@@ -47,16 +88,8 @@ def _writes(ctx: CheckContext, collection: str, fixture: str) -> list[tuple[str,
         rid = ctx.unique("sc-audit-")
         invalid = op.send(ctx, body, headers={"X-Request-Id": rid})
         if 400 <= invalid.status < 500:  # refused as invalid: denied or failed, the standard does not say which
-            done.append((op.kind, ("denied", "failed"), "" if op.kind == "create" else aimed_id,
-                         _request_id(invalid, rid)))
-    steps = [("update", "PATCH", {})] + ([("delete", "DELETE", None)] if delete_offered(ctx, collection) else [])
-    for action, method, body in steps:
-        rid = ctx.unique("sc-audit-")
-        headers = {"X-Request-Id": rid}
-        exchange = (ctx.patch(item, body, headers=headers) if method == "PATCH"
-                    else ctx.request(method, item, headers=headers))
-        require_status(exchange, 200, 204, why=f"the {action} is a precondition", precondition=True)
-        done.append((action, ("success",), record_id, _request_id(exchange, rid)))
+            done.append(((op.kind,), _REFUSED, "" if op.kind == "create" else aimed_id, _request_id(invalid, rid),
+                         f"invalid {op.kind}"))
     return done
 
 
@@ -67,23 +100,24 @@ def _trail(ctx: CheckContext, role: str = "auditor") -> dict[str, dict[str, Any]
 
 @check("audit.trail")
 def trail(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
-    """Each write (create, update, delete, refused) has an audit record: actor, action, resource, time, outcome."""
+    """Each write (create, update, every transition, delete when offered, refused ones) has an audit record:
+    actor, action, resource, time, outcome."""
     writes = _writes(ctx, collection, fixture)
     records = _trail(ctx)
     schema = ctx.collection("audit-records").schema
-    for action, outcomes, record_id, rid in writes:
-        outcome = "/".join(outcomes)
+    for actions, outcomes, record_id, rid, what in writes:
         record = records.get(rid)
         if record is None:
-            yield fail(f"the {outcome} {action} under X-Request-Id {rid} left no audit record the auditor can read",
+            yield fail(f"the {what} under X-Request-Id {rid} left no audit record the auditor can read",
                        expected=f"an audit record with request_id {rid}", location="/items")
             continue
-        yield from schema_findings(ctx, schema, record, what=f"the audit record of the {action}", limit=3)
-        if record.get("action") != action or record.get("outcome") not in outcomes:
-            yield fail(f"the audit record of request {rid} says {record.get('action')}/{record.get('outcome')}",
-                       expected=f"{action}/{outcome}", found=f"{record.get('action')}/{record.get('outcome')}")
+        yield from schema_findings(ctx, schema, record, what=f"the audit record of the {what}", limit=3)
+        if record.get("action") not in actions or record.get("outcome") not in outcomes:
+            yield fail(f"the audit record of the {what} (request {rid}) says {record.get('action')}/"
+                       f"{record.get('outcome')}", expected=f"{' or '.join(actions)}/{' or '.join(outcomes)}",
+                       found=f"{record.get('action')}/{record.get('outcome')}")
         if record_id and record_id not in str(record.get("resource", "")):
-            yield fail(f"the audit record of the {action} does not name the resource {record_id}",
+            yield fail(f"the audit record of the {what} does not name the resource {record_id}",
                        found=record.get("resource"), location="/resource")
         if instant(record.get("time")) is None:
             yield fail("the audit record's time is not an RFC 3339 instant", found=record.get("time"),

@@ -1,4 +1,5 @@
-"""The event feed for data sharing: creations and transitions of lifecycle records, resumable with ``after``."""
+"""The event feed for data sharing: creations and transitions of lifecycle records, in publication order (S7),
+resumable with ``after`` strictly after the event it names."""
 
 from __future__ import annotations
 
@@ -12,53 +13,80 @@ from ._expect import require_json, require_status
 
 FEED = "events"
 AFTER = "after"
+_WANTED_PAGE = 100
+_RESUMED_RECORDS = 3  # creations published one after another, so `after` is judged on a several-event result
+
+
+def _page_size(ctx: CheckContext) -> int:
+    """The page size the feed is read with: 100, or less when discovery declares a smaller max_page_size (S1)."""
+    return ctx.page_size(_WANTED_PAGE)
 
 
 def _all_events(ctx: CheckContext) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
-    for _, page in ctx.walk(FEED, limit=100):
+    for _, page in ctx.walk(FEED, limit=_page_size(ctx)):
         events += [e for e in page["items"] if isinstance(e, dict)]
     return events
 
 
+def _mine(events: list[dict[str, Any]], record_id: str) -> list[dict[str, Any]]:
+    return [e for e in events if isinstance(e.get("resource"), dict) and str(e["resource"].get("id")) == record_id]
+
+
 def _about(events: list[dict[str, Any]], record_id: str) -> list[tuple[Any, Any]]:
-    return [(e.get("type"), e.get("status")) for e in events
-            if isinstance(e.get("resource"), dict) and e["resource"].get("id") == record_id]
+    return [(e.get("type"), e.get("status")) for e in _mine(events, record_id)]
 
 
 @check("events.published")
 def published(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
-    """Creating a lifecycle record and moving it one step publish, in order, a created and a transitioned event."""
+    """A record's creation and every transition of its main path appear in the feed, once each, in that order."""
     lifecycle = ctx.catalogue.lifecycle_of(collection)
     _, entity = ctx.create(collection, ctx.fixture(fixture), purpose=f"a {collection} record")
     record_id = str(entity["id"])
-    step = lifecycle.path_to_final()[0]
-    moved = ctx.post(ctx.item_path(collection, record_id) + "/transitions", {"to": step.target, "role": step.roles[0]})
-    require_status(moved, 200, precondition=True, why=f"the allowed transition {step.source} → {step.target}")
-    expected = [("created", lifecycle.initial), ("transitioned", step.target)]
+    steps = lifecycle.path_to_final()
+    for step in steps:
+        moved = ctx.post(ctx.item_path(collection, record_id) + "/transitions",
+                         {"to": step.target, "role": step.roles[0]})
+        require_status(moved, 200, precondition=True, why=f"the allowed transition {step.source} → {step.target}")
+    expected = [("created", lifecycle.initial)] + [("transitioned", step.target) for step in steps]
     found = _about(_all_events(ctx), record_id)
-    if found != expected:
-        yield fail(f"the feed's events about {collection} {record_id} are not a creation then one transition",
-                   expected=expected, found=found)
+    if found == expected:
+        return
+    if sorted(found, key=repr) == sorted(expected, key=repr):
+        yield fail(f"the feed holds the {len(found)} events about {collection} {record_id} out of publication order "
+                   "(S7: ascending)", expected=expected, found=found)
+    else:
+        yield fail(f"the feed's events about {collection} {record_id} are not its creation and each of its "
+                   f"{len(steps)} transitions", expected=expected, found=found)
 
 
 @check("events.resume")
 def resume(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
-    """``after=<id of the last event seen>`` returns only the events published since, nothing seen before."""
-    ctx.create(collection, ctx.fixture(fixture), purpose=f"a {collection} record")
-    seen = _all_events(ctx)
-    if not seen or not isinstance(seen[-1].get("id"), str):
-        raise inconclusive("precondition failed: the feed holds no event with an id after a creation")
-    last = seen[-1]["id"]
-    _, entity = ctx.create(collection, ctx.fixture(fixture), purpose=f"a second {collection} record")
-    exchange = ctx.get(ctx.collection(FEED).path, params={AFTER: last, "limit": ctx.page_size(100)})
+    """``after=<id>`` returns the events published after that one: not it, nothing before it, none skipped."""
+    before = {str(e.get("id")) for e in _all_events(ctx)}
+    records = [str(ctx.create(collection, ctx.fixture(fixture), purpose=f"{collection} record {n + 1}")[1]["id"])
+               for n in range(_RESUMED_RECORDS)]
+    events = _all_events(ctx)
+    creations = []
+    for record_id in records:
+        made = [e for e in _mine(events, record_id) if e.get("type") == "created" and isinstance(e.get("id"), str)]
+        if not made:
+            raise inconclusive(f"precondition failed: the feed holds no creation event with an id for {record_id}")
+        creations.append(made[0]["id"])
+    first, *later = creations
+    exchange = ctx.get(ctx.collection(FEED).path, params={AFTER: first, "limit": _page_size(ctx)})
     require_status(exchange, 200, why=f"{AFTER}= names an event the feed returned")
     page = require_json(exchange)
     items = [e for e in page.get("items", []) if isinstance(e, dict)] if isinstance(page, dict) else []
-    old = {str(e.get("id")) for e in seen} & {str(e.get("id")) for e in items}
+    returned = [str(e.get("id")) for e in items]
+    if first in returned:
+        yield fail(f"{AFTER}={first} returned the event {first} itself", expected="only events published after it",
+                   found=returned[:10])
+    old = sorted(before & set(returned))
     if old:
-        yield fail(f"{AFTER}={last} returned {len(old)} events the consumer had already seen",
-                   expected="only newer events", found=sorted(old)[:5])
-    if not _about(items, str(entity["id"])):
-        yield fail(f"{AFTER}={last} does not return the creation of {collection} {entity['id']}",
-                   expected=("created", entity["id"]), found=[e.get("id") for e in items][:10])
+        yield fail(f"{AFTER}={first} returned {len(old)} events published before it", expected="only newer events",
+                   found=old[:5])
+    skipped = [e for e in later if e not in returned]
+    if skipped:
+        yield fail(f"{AFTER}={first} leaves out {len(skipped)} of the {len(later)} creations published after it",
+                   expected=later, found=returned[:10])

@@ -161,7 +161,8 @@ def adjust_query(platform: Platform, collection: Collection, query: PageQuery,
         if last is None:
             raise ProblemError(400, "invalid-parameter", f"query parameter 'after': no event {params['after']!r}; "
                                "resume from the id of an event this feed returned")
-        query = dataclasses.replace(query, after=(last.updated_at, last.seq))
+        repeat = "event-feed-after-repeats" in faults  # resumes at the event named, not after it
+        query = dataclasses.replace(query, after=(last.updated_at, last.seq - 1 if repeat else last.seq))
     if f"{entity}-sync-ignores-filter" in faults:
         query = dataclasses.replace(query, since=None)
     if entity == "device" and "device-page-of-one-ignored" in faults and query.limit == 1:

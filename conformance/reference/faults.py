@@ -160,6 +160,28 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("expired-token-accepted-on-writes", "GUA-AUTHN-001", "expired tokens are refused on reads but accepted on writes"),
     ("scope-not-enforced-on-transitions", "GUA-AUTHZ-001", "transitions are served without the registry:write scope"),
     ("tenant-transition-leak", "GUA-AUTHZ-002", "a transition on another community's record is applied by id"),
+    # issue 10: second places (lifecycle, events, audit)
+    ("work-order-later-any-transition", "GOV-WO-003",
+     "work orders past submitted accept transitions the lifecycle does not list"),
+    ("grid-event-self-transition", "GOV-GE-002", "a grid event accepts a transition to the state it is in"),
+    ("alarm-conflict-as-400", "INF-ALARM-002", "an alarm transition the lifecycle does not list answers 400, not 409"),
+    ("alarm-role-first-only", "INF-ALARM-003", "alarm roles are checked only on transitions out of raised"),
+    ("work-order-role-first-only", "GOV-WO-004", "work-order roles are checked only on transitions out of submitted"),
+    ("work-order-history-at-frozen", "GOV-WO-002", "every work-order history entry carries the creation time as `at`"),
+    ("work-order-updated-at-frozen", "GOV-WO-002", "a work-order transition answers with the previous updated_at"),
+    ("alarm-history-at-local-time", "INF-ALARM-001",
+     "alarm history `at` is Beijing wall-clock time labelled as UTC (8 h off the Date header)"),
+    ("work-order-history-patchable", "GOV-WO-005", "a merge patch replaces a work order's status_history"),
+    ("rating-accepted-when-cancelled", "GOV-WO-007",
+     "the satisfaction gate compares states by enum order, so cancelled and rejected work orders take a rating"),
+    ("alarm-false-alarm-reopenable", "INF-ALARM-004", "alarms marked false-alarm accept further transitions"),
+    ("grid-event-final-reopenable", "GOV-GE-004", "archived and dismissed grid events accept further transitions"),
+    ("event-feed-newest-first", "GOV-EVT-001", "event feed pages holding several events list the newest first"),
+    ("event-feed-misses-grid-events", "GOV-EVT-001", "grid events are not published in the event feed"),
+    ("alarm-events-first-transition-only", "INF-EVT-001", "only an alarm's first transition is published"),
+    ("event-feed-after-repeats", "GOV-EVT-002", "after=<id> returns the event it names again (>= instead of >)"),
+    ("audit-skips-transitions", "GOV-AUDIT-001", "transitions leave no audit record"),
+    ("audit-refused-transition-success", "INF-AUDIT-001", "refused transitions are audited with outcome success"),
 )
 
 FAULTS: dict[str, Fault] = {name: Fault(name, req, text) for name, req, text in _TABLE}

@@ -14,7 +14,7 @@ from ..catalogue import Collection
 from .auth import Access, authorise
 from .context import Platform, community_field, platform_of
 from .domain import adjust_query, city_rules, present
-from .lifecycle import carry_state, publish, start_state
+from .lifecycle import carry_state, feed_order, publish, start_state
 from .paging import encode_cursor, parse_page_query
 from .payloads import JSON_TYPES, MERGE_PATCH_TYPES, merge_patch, read_json, stored_form
 from .present import scrub_personal
@@ -124,7 +124,8 @@ def _list(collection: Collection) -> Endpoint:
         pii, sensitive = _listing_scopes(platform.faults, access, query)
         body: dict[str, Any] = {
             "items": [present(collection, r, pii=pii, faults=platform.faults, sensitive=sensitive,
-                              whole_seconds="second-precision" in platform.variants) for r in records],
+                              whole_seconds="second-precision" in platform.variants)
+                      for r in feed_order(platform, collection, records)],
             "next_cursor": encode_cursor(records[-1], query.limit) if more else None,
             "limit": query.limit,
         }

@@ -47,6 +47,10 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
      "S11: ids are JSON strings of the platform's choice"),
     ("pre-existing-data", "starts with records in every collection, other tenants' records among them",
      "S11: a platform may hold records before the run"),
+    # issue 10 (lifecycle): the role is checked before the state
+    ("role-before-state", "a transition whose role is listed for no transition from the record's state answers 403 "
+     "role-not-allowed before the state is looked at (so 403 from a final state, and for an illegal transition "
+     "by an outsider)", "S6: when both 403 and 409 apply, either answer is conformant"),
 )
 
 VARIANTS: dict[str, Variant] = {name: Variant(name, text, allowed) for name, text, allowed in _TABLE}
