@@ -17,14 +17,14 @@ import pytest
 
 from .checks import validate_call
 from .errors import ConformanceError, ProfileError
+from .escaping import terminal
 from .inputs import RunInputs
 from .options import resolve_env
 from .profiles import Profile, Requirement, load_profile, profile_ids
+from .redaction import redact, redact_value, register_secrets
 from .reports import write_reports
 from .reports.allure import describe_for_allure
 from .reports.junit import compact_properties
-from .escaping import terminal
-from .redaction import redact, redact_value, register_secrets
 from .reports.signing import trusted_keys
 from .reports.waivers import Exemptions, waiver_lines
 from .results import RequirementResult

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
-from ..resources import fixtures_dir, profiles_dir, schemas_dir
 from ..profiles import Profile
+from ..resources import fixtures_dir, profiles_dir, schemas_dir
 from ..results import RequirementResult
 from ..verdicts import LEVEL_WEIGHTS, Verdict, profile_verdict
 

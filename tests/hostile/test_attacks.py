@@ -22,8 +22,6 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
-from .server import MARKDOWN_ATTACK, encodings
-
 CLI = [sys.executable, "-m", "conformance.cli"]
 ROLES = ("admin", "reader", "pii-reader", "auditor", "tenant-a", "tenant-b", "expired")
 SMALL = ["--profile", "core", "-k", "CORE-DISC-001 or CORE-HTTP-001 or CORE-PAGE-002"]  # a fast real run
