@@ -343,11 +343,11 @@ ALIAS_BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x]"] +
 ])
 def test_a_hostile_profile_is_one_line_and_exit_2(tmp_path, name, content):
     (tmp_path / name).write_text(content, encoding="utf-8")
-    line = one_line_usage_error(cli("run", "--profile", name, cwd=tmp_path, timeout=60))
+    line = one_line_usage_error(cli("run", "--profile", name, cwd=tmp_path))
     assert "SECRETHASHVALUE" not in line and name in line
     if name not in ("bomb.yaml", "shadow.yaml"):
         return
-    linted = cli("profiles", "lint", name, cwd=tmp_path, timeout=60)  # lint's contract: exit 1, file:line: problem
+    linted = cli("profiles", "lint", name, cwd=tmp_path)  # lint's contract: exit 1, file:line: problem
     assert linted.returncode == 1 and linted.stdout.startswith(name) and "Traceback" not in linted.stderr
     assert "SECRETHASHVALUE" not in linted.stdout + linted.stderr
 
@@ -374,7 +374,7 @@ def test_malformed_reports_are_one_line_errors_and_verify_checks_every_file(tmp_
     if content.startswith("{") and content.endswith("}"):  # the doors that start a run: once is enough
         commands += [["run", *SMALL, "--baseline", "bad.json"], ["run", "--rerun-failed", "bad.json"]]
     for command in commands:
-        one_line_usage_error(cli(*command, cwd=tmp_path, timeout=60))
+        one_line_usage_error(cli(*command, cwd=tmp_path))
     (tmp_path / "also-bad.json").write_text("[]", encoding="utf-8")
     done = cli("report", "verify", "bad.json", "also-bad.json", cwd=tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr
