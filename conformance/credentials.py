@@ -95,8 +95,8 @@ def load_credentials(path: str | Path) -> Credentials:
         if name not in ROLES and close and difflib.SequenceMatcher(None, str(name), close[17:-3]).ratio() >= 0.8:
             problems.append(f"{file}:{line_of(lines, ('roles', str(name)))}: roles.{name}: unknown role{close}")
     if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise UsageError(problems[0] + more)
+        more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        raise UsageError("; ".join(problems[:3]) + more)  # one line: every message names file, line and field
     parsed = {str(name): _role(str(name), spec) for name, spec in roles.items()}
     default = raw.get("default", "admin")
     if default not in parsed:

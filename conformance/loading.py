@@ -20,8 +20,23 @@ import yaml
 
 from .errors import UsageError
 
-__all__ = ["LoadError", "MAX_DEPTH", "MAX_NODES", "StrictLoader", "data_file", "field_name", "json_file", "json_text",
-           "line_of", "read_text", "schema_problems", "write_file", "yaml_file", "yaml_text", "yaml_with_lines"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "LoadError",
+    "StrictLoader",
+    "data_file",
+    "field_name",
+    "json_file",
+    "json_text",
+    "line_of",
+    "read_text",
+    "schema_problems",
+    "write_file",
+    "yaml_file",
+    "yaml_text",
+    "yaml_with_lines",
+]
 
 MAX_BYTES = {"profile": 1 << 20, "report": 128 << 20, "baseline": 128 << 20}
 DEFAULT_MAX_BYTES = 1 << 20  # credentials, waivers, attestations: small, hand-written files

@@ -7,7 +7,9 @@ against an older installation to see which attacks held before).
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
+import io
 import json
 import os
 import re
@@ -28,9 +30,35 @@ DANGEROUS = ("\x1b", "\x9b", "\x07", "\u202e", "\u202c", "\x08")
 
 
 def cli(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: int = 240) -> subprocess.CompletedProcess:
+    """The CLI as an operator runs it; commands that start no run are called in-process (much cheaper)."""
+    if args[0] in ("report", "profiles"):
+        return _in_process(list(args), cwd, env or {})
     clean = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
     return subprocess.run([*CLI, *args], cwd=cwd, env={**clean, **(env or {})}, capture_output=True, text=True,
                           timeout=timeout, stdin=subprocess.DEVNULL, errors="surrogateescape")
+
+
+def _in_process(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    from conformance.cli import main
+
+    out, err, here = io.StringIO(), io.StringIO(), os.getcwd()
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as exit_:
+                code = exit_.code if isinstance(exit_.code, int) else 2
+    finally:
+        os.chdir(here)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    return subprocess.CompletedProcess(argv, code, out.getvalue(), err.getvalue())
 
 
 def one_line_usage_error(done: subprocess.CompletedProcess) -> str:
@@ -111,6 +139,19 @@ def test_a_token_with_a_line_break_is_never_quoted_in_an_error(hostile, tmp_path
                       if p.is_file() and p != credentials)
     for part in ("first-half-of-a-secret", "second-half-of-the-secret", "of-a-secret"):
         assert part not in output and part not in written
+
+
+def test_a_token_with_a_line_break_given_directly_is_not_quoted_by_the_transport_error(hostile):
+    from conformance.target import Target, TargetError
+
+    token = "first-half-of-a-secret\r\nsecond-half-of-the-secret"
+    with hostile("accepts-everything") as base_url:
+        target = Target(base_url, token=token, timeout=1)
+        with pytest.raises(TargetError) as error:  # a header cannot carry CR/LF: the request is refused
+            target.request("GET", "/communities")
+        target.close()
+    message = str(error.value)
+    assert "first-half" not in message and "second-half" not in message and "of-a-secret" not in message
 
 
 # ---------------------------------------------------------------------------- 3. and 9. platform text
@@ -302,9 +343,11 @@ ALIAS_BOMB = "\n".join(["a: &a [x, x, x, x, x, x, x, x, x]"] +
 ])
 def test_a_hostile_profile_is_one_line_and_exit_2(tmp_path, name, content):
     (tmp_path / name).write_text(content, encoding="utf-8")
-    line = one_line_usage_error(cli("run", "--profile", name, cwd=tmp_path, timeout=60))
+    line = one_line_usage_error(cli("run", "--profile", name, cwd=tmp_path))
     assert "SECRETHASHVALUE" not in line and name in line
-    linted = cli("profiles", "lint", name, cwd=tmp_path, timeout=60)  # lint's contract: exit 1, file:line: problem
+    if name not in ("bomb.yaml", "shadow.yaml"):
+        return
+    linted = cli("profiles", "lint", name, cwd=tmp_path)  # lint's contract: exit 1, file:line: problem
     assert linted.returncode == 1 and linted.stdout.startswith(name) and "Traceback" not in linted.stderr
     assert "SECRETHASHVALUE" not in linted.stdout + linted.stderr
 
@@ -326,10 +369,12 @@ def test_a_credentials_problem_names_file_line_and_field(tmp_path):
                                      "{\"report_version\": \"1\"}\x00"])
 def test_malformed_reports_are_one_line_errors_and_verify_checks_every_file(tmp_path, content):
     (tmp_path / "bad.json").write_text(content, encoding="utf-8")
-    for command in (["report", "html", "bad.json"], ["report", "earl", "bad.json"],
-                    ["report", "compare", "bad.json", "bad.json"], ["run", *SMALL, "--baseline", "bad.json"],
-                    ["run", "--rerun-failed", "bad.json"]):
-        one_line_usage_error(cli(*command, cwd=tmp_path, timeout=60))
+    commands = [["report", "html", "bad.json"], ["report", "earl", "bad.json"], ["report", "compare", "bad.json",
+                                                                                 "bad.json"]]
+    if content.startswith("{") and content.endswith("}"):  # the doors that start a run: once is enough
+        commands += [["run", *SMALL, "--baseline", "bad.json"], ["run", "--rerun-failed", "bad.json"]]
+    for command in commands:
+        one_line_usage_error(cli(*command, cwd=tmp_path))
     (tmp_path / "also-bad.json").write_text("[]", encoding="utf-8")
     done = cli("report", "verify", "bad.json", "also-bad.json", cwd=tmp_path)
     assert done.returncode == 1 and "Traceback" not in done.stderr
