@@ -37,8 +37,10 @@ _REASONS: tuple[tuple[str, str | None], ...] = (
 )
 
 
-# Target errors raised after the status line arrived (see Target._send): the platform was reached.
-_BODY_TROUBLE = re.compile(r"body still arriving|reading the body failed|the body cannot be decoded")
+# Target errors that do not say the platform is unreachable (see Target): it answered and then sent a body
+# it should not have, or the run's own --deadline had passed before the request was sent.
+_NOT_UNREACHABLE = re.compile(r"body still arriving|reading the body failed|the body cannot be decoded|"
+                              r"the run's deadline has passed")
 
 
 class PreflightError(UsageError):
@@ -79,8 +81,8 @@ def _reach(target: Target, standard: Catalogue) -> dict | None:
     try:
         exchange = target.request("GET", standard.discovery_path, token=False)
     except TargetError as exc:
-        if _BODY_TROUBLE.search(str(exc)):
-            return None  # it answered, then sent a body it should not have: the requirements judge that
+        if _NOT_UNREACHABLE.search(str(exc)):
+            return None  # not a configuration mistake: the requirements judge (or report) it
         raise PreflightError(f"cannot reach {target.base_url}: {reachability_reason(exc)}") from None
     try:
         document = exchange.json() if exchange.status == 200 else None
