@@ -88,6 +88,6 @@ def test_checks_list_and_show_come_from_the_registry(capsys):
     assert main(["checks", "show", "validation.rejects"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("validation.rejects  (SC421)")
-    assert "POSTing an invalid payload" in out
+    assert "An invalid payload answers 400/422" in out
     assert re.search(r"^  collection: str  \(required\)$", out, flags=re.M)
     assert re.search(r"^  core:CORE-VAL-00\d$", out, flags=re.M)
