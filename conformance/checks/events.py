@@ -62,7 +62,7 @@ def published(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[F
 
 @check("events.resume")
 def resume(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
-    """``after=<id>`` returns the events published after that one: not it, nothing before it, none skipped."""
+    """`after=<id>` returns the events published after that one: not it, nothing before it, none skipped."""
     before = {str(e.get("id")) for e in _all_events(ctx)}
     records = [str(ctx.create(collection, ctx.fixture(fixture), purpose=f"{collection} record {n + 1}")[1]["id"])
                for n in range(_RESUMED_RECORDS)]

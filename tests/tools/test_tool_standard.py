@@ -89,7 +89,7 @@ def test_every_requirement_has_a_page_in_both_languages_and_a_stable_landing(sit
             for call in req.checks:
                 assert call.check in page
                 first_line = checks[call.check].doc.split("\n")[0]
-                assert re.sub(r"`", "", first_line)[:30] in re.sub(r"</?code>", "", page)
+                assert re.sub(r"`", "", first_line)[:30] in html.unescape(re.sub(r"</?code>", "", page))
             for source in req.source:
                 assert source in page
 
