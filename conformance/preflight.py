@@ -40,7 +40,7 @@ _REASONS: tuple[tuple[str, str | None], ...] = (
 # Target errors that do not say the platform is unreachable (see Target): it answered and then sent a body
 # it should not have, or the run's own --deadline had passed before the request was sent.
 _NOT_UNREACHABLE = re.compile(r"body still arriving|reading the body failed|the body cannot be decoded|"
-                              r"the run's deadline has passed")
+                              r"the run's deadline has passed|Retry-After|retry budget")  # an HTTP answer: rate limits are reported
 
 
 class PreflightError(UsageError):
