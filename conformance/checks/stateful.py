@@ -21,25 +21,13 @@ from ..generation import PropertyFailed
 from ..results import Finding, fail
 from ..session import CheckContext
 from . import check
+from ._expect import apply_merge_patch
 from ._probing import Evidence, cleanup, prepared_payloads, seed_for
 from .entities import _differences
 
 _STEPS = 12
 _SHRINK_BUDGET = 40  # sequences replayed against the target after the first failure
 Key = tuple[str, int]  # (collection, n-th record the sequence created)
-
-
-def _merge(target: Any, patch: Any) -> Any:
-    """RFC 7396, which is what the platform must apply (the model applies it too)."""
-    if not isinstance(patch, dict):
-        return patch
-    merged = dict(target) if isinstance(target, dict) else {}
-    for member, value in patch.items():
-        if value is None:
-            merged.pop(member, None)
-        else:
-            merged[member] = _merge(merged.get(member), value)
-    return merged
 
 
 class _Budget:
@@ -126,7 +114,7 @@ def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evi
                 return
             if exchange.status != 200:
                 self.broken(f"a valid merge patch answered {exchange.status}", expected=200, found=exchange.status)
-            self.model[key] = _merge(self.model[key], patch)
+            self.model[key] = apply_merge_patch(self.model[key], patch)
             self.compare(key)
 
         def compare(self, key: Key) -> None:
