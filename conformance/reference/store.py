@@ -60,6 +60,10 @@ class Store:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         with self._lock:
+            if path == ":memory:":
+                # Nothing outlives the process, so durability buys nothing: no journal, no syncs.
+                self._db.execute("PRAGMA journal_mode = OFF")
+                self._db.execute("PRAGMA synchronous = OFF")
             self._db.executescript(_SCHEMA)
             seq, last = self._db.execute("SELECT MAX(seq), MAX(updated_at) FROM entities").fetchone()
         self._seq = seq or 0
