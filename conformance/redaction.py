@@ -28,6 +28,7 @@ _LOWER = {c: c + 32 for c in range(65, 91)}  # ASCII-only case folding keeps eve
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|%([0-9a-fA-F]{2})|&#[xX]([0-9a-fA-F]{1,6});"
                      r"|&#([0-9]{1,7});|\\([\\/\"'rnt])")
 _SIMPLE_ESCAPES = {"r": "\r", "n": "\n", "t": "\t"}
+_MEMO_TEXT, _MEMO_SIZE = 512, 4096  # texts up to this length are remembered, this many at most
 
 
 def _fold(text: str) -> str:
@@ -59,23 +60,33 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self.secrets: list[str] = []
-        self._forms: list[str] = []  # case-folded
+        self._known: set[str] = set()
+        self._forms: dict[str, None] = {}  # case-folded, in registration order
+        self._short: re.Pattern[str] | None = None  # the forms shorter than FRAGMENT, redacted whole
         self._anchors: dict[str, list[tuple[str, int]]] = {}
+        self._memo: dict[str, str] = {}  # short texts already redacted, forgotten whenever a secret is added
         self.add(secrets)
 
     def add(self, secrets: Iterable[str | None]) -> None:
         with self._lock:
+            short = False
             for secret in secrets:
-                if not secret or secret in self.secrets or len(secret) < 4:
+                if not secret or secret in self._known or len(secret) < 4:
                     continue
                 self.secrets.append(secret)
+                self._known.add(secret)
                 for form in forms_of(secret):
                     folded = _fold(form)
                     if folded in self._forms:
                         continue
-                    self._forms.append(folded)
+                    self._forms[folded] = None
+                    short = short or len(folded) < FRAGMENT
                     for start in range(len(folded) - _ANCHOR + 1):
                         self._anchors.setdefault(folded[start:start + _ANCHOR], []).append((folded, start))
+            if short:  # one alternation, longest first, instead of a search per short form per text
+                forms = sorted((f for f in self._forms if len(f) < FRAGMENT), key=len, reverse=True)
+                self._short = re.compile("(?=(" + "|".join(map(re.escape, forms)) + "))")
+            self._memo = {}  # a new dict: a redaction that began before this add writes into the old one
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -86,27 +97,42 @@ class Redactor:
         A run of 12 matching characters covers a 6-character block of the text that starts at a
         multiple of 6, and that block is one of the forms' 6-grams: only those blocks are looked up.
         """
-        spans = [(m.start(), m.start() + len(form)) for form in self._forms if len(form) < FRAGMENT
-                 for m in re.finditer(re.escape(form), folded)]
+        # a lookahead finds a short form at every position, overlapping ones included
+        spans = [(m.start(), m.start() + len(m.group(1))) for m in self._short.finditer(folded)] if self._short else []
         anchors, size = self._anchors, len(folded)
+        reached: dict[tuple[str, int], int] = {}  # (form, where it starts in the text) -> the end of its match
         for at in range(0, size - _ANCHOR + 1, _ANCHOR):
             places = anchors.get(folded[at:at + _ANCHOR])
             if not places:
                 continue
             for form, offset in places:
+                if reached.get((form, at - offset), -1) >= at + _ANCHOR:
+                    continue  # this form, at this alignment, was already followed through this block
                 left = 0
                 while left < offset and at - left > 0 and folded[at - left - 1] == form[offset - left - 1]:
                     left += 1
                 right = _ANCHOR
                 while offset + right < len(form) and at + right < size and folded[at + right] == form[offset + right]:
                     right += 1
+                reached[(form, at - offset)] = at + right
                 if left + right >= FRAGMENT or left + right == len(form):
                     spans.append((at - left, at + right))
         return spans
 
     def redact(self, text: str) -> str:
-        if not self._forms or not text:
-            return text
+        if not self._forms or not text or (len(text) < FRAGMENT and self._short is None):
+            return text  # too short to hold 12 characters of a form, decoded or not, and no form is shorter
+        if len(text) > _MEMO_TEXT:
+            return self._redact(text)
+        memo = self._memo
+        done = memo.get(text)
+        if done is None:  # a run sends the same header values and small bodies over and over
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            done = memo[text] = self._redact(text)
+        return done
+
+    def _redact(self, text: str) -> str:
         spans = self._spans(_fold(text))
         view, back = _decoded(text)
         if view is not None:
