@@ -9,8 +9,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +16,6 @@ from typing import Any
 
 import yaml
 
-from . import __version__
 from .errors import ProfileError, did_you_mean
 from .loading import LoadError, StrictLoader, read_text
 from .resources import profiles_dir, schemas_dir
@@ -226,55 +223,24 @@ class _Raw:
 
 
 # Parsing a profile's YAML with line marks and validating it against suite/profile.json is most of a run's
-# start-up (7 of 13 CPU s of ``run --profile core -k CORE-DISC-001`` under cProfile, core being read again for
-# every profile that extends it). A file that parsed and validated once is remembered by the SHA-256 of its
-# text, the profile schema's and the suite's version: in this process, and as JSON in the user's cache dir for
-# the next one. A file that fails is never cached, so every error is reported as before.
+# start-up (core is read again for every profile that extends it). A file that parsed and validated once is
+# remembered, in this process only, by the SHA-256 of its text and the profile schema's; a file that fails is
+# never remembered, so every error is reported as before.
 _PARSED: dict[str, tuple[dict[str, Any], dict[JsonPath, int]]] = {}
 
 
-def _cache_dir() -> Path | None:
-    if os.environ.get("SC_CONFORMANCE_NO_CACHE"):
-        return None
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "sc-conformance" / "profiles"
-
-
 def _cache_key(text: str) -> str:
-    sha = hashlib.sha256(__version__.encode())
-    sha.update(b"\0" + (schemas_dir() / _PROFILE_SCHEMA).read_bytes() + b"\0")
+    sha = hashlib.sha256((schemas_dir() / _PROFILE_SCHEMA).read_bytes() + b"\0")
     sha.update(text.encode("utf-8"))
     return sha.hexdigest()
 
 
 def _cached(key: str) -> tuple[dict[str, Any], dict[JsonPath, int]] | None:
-    if key in _PARSED:
-        return _PARSED[key]
-    directory = _cache_dir()
-    if directory is None:
-        return None
-    try:
-        stored = json.loads((directory / f"{key}.json").read_text(encoding="utf-8"))
-        parsed = stored["data"], {tuple(at): line for at, line in stored["lines"]}
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    _PARSED[key] = parsed
-    return parsed
+    return _PARSED.get(key)
 
 
 def _remember(key: str, data: dict[str, Any], lines: dict[JsonPath, int]) -> None:
-    _PARSED[key] = (data, lines)
-    directory = _cache_dir()
-    if directory is None:
-        return
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=directory, suffix=".tmp", delete=False) as out:
-            json.dump({"data": data, "lines": [[list(at), line] for at, line in lines.items()]}, out,
-                      ensure_ascii=False)
-        os.replace(out.name, directory / f"{key}.json")
-    except OSError:
-        pass  # a read-only or full cache dir only costs the next process the parse
+    _PARSED[key] = (copy.deepcopy(data), lines)
 
 
 def _read(path: Path) -> _Raw:
