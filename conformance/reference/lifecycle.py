@@ -163,7 +163,8 @@ def _transition(collection: Collection, lifecycle: Lifecycle) -> Callable[[Reque
         if _fault(platform, lifecycle, "updated-at-frozen"):
             updated = dataclasses.replace(updated, updated_at=record.created_at)
         return JsonResponse(present(collection, updated, pii=access.sees_pii, faults=platform.faults, single=True,
-                                    sensitive=access.sees_sensitive))
+                                    sensitive=access.sees_sensitive,
+                                    whole_seconds="second-precision" in platform.variants))
 
     return transition
 
