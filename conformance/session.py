@@ -10,7 +10,9 @@ from __future__ import annotations
 import collections
 import contextlib
 import hashlib
+import json
 import random
+import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,6 +60,7 @@ class RunSession:
         self.attestations = attestations if attestations is not None else dict(attestations_for(target.base_url))
         target.add_secrets(self.credentials.secrets())
         self.seed = seed
+        self.nonce = secrets.token_bytes(8)
         # Generated examples per entity and requirement (--sc-max-examples, else SC_MAX_EXAMPLES, else the default).
         self.max_examples: int = max_examples or resolve_env("max-examples", None) or DEFAULT_MAX_EXAMPLES
         self.schemas = schemas or schema_store()
@@ -148,8 +151,14 @@ class CheckContext:
         # The newest exchange a finding can be about; the runner files it first in the evidence as the proof
         # of the finding yielded next. A check may set it to name another exchange; clean-up leaves it alone.
         self.last_exchange: Exchange | None = None
-        digest = hashlib.sha256(f"{session.seed}:{requirement.id}:{call.check}".encode()).digest()
+        # Seeded by the call's parameters too: a requirement that runs one check on two collections must not
+        # draw the same values (the same X-Request-Id) twice.
+        params = json.dumps(call.to_json(), sort_keys=True, default=str)
+        digest = hashlib.sha256(f"{session.seed}:{requirement.id}:{params}".encode()).digest()
         self.rng = random.Random(int.from_bytes(digest[:8], "big"))
+        # Names and ids from ``unique`` also differ between two runs with the same seed against one platform
+        # (a re-run of the failed requirements), so a record of the first run is never taken for the second's.
+        self._ids = random.Random(digest + session.nonce)
 
     # -- requests, recorded as evidence
     def request(self, method: str, path: str, **kwargs: Any) -> Exchange:
@@ -208,7 +217,7 @@ class CheckContext:
         return resolve(load_fixture(name), lambda collection: self.session.parent_id(collection, self))
 
     def unique(self, prefix: str = "") -> str:
-        return f"{prefix}{self.rng.getrandbits(40):010x}"
+        return f"{prefix}{self._ids.getrandbits(40):010x}"
 
     def create(self, collection: str, payload: Any, *, purpose: str = "a record") -> tuple[Exchange, dict[str, Any]]:
         """Create a record as a precondition: anything but 201 with a JSON object is inconclusive."""
