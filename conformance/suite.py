@@ -341,6 +341,7 @@ class ConformancePlugin:
         self._stack.close()
         finished = _now()
         self.written: list[tuple[dict[str, Any], Path]] = []
+        self.notes: list[str] = []  # lines for the terminal summary (an untrusted report under --lf)
         if not any(self.results.values()):
             return
         for profile in self.profiles:
@@ -365,20 +366,28 @@ class ConformancePlugin:
         """Under ``--lf``, the re-run merged into the report it re-runs, as the CLI's ``--rerun-failed`` does.
 
         Without a previous report of the same profile version in the report directory the re-run stands alone
-        (and says which requirements it did not run, like any partial run).
+        (and says which requirements it did not run, like any partial run). As for ``--rerun-failed``, the
+        earlier verdicts are kept only when a trusted key ($SC_TRUSTED_KEYS) signed that report; pytest chose
+        what to re-run, so from an untrusted one the requirements not re-run become ``not_run`` (incomplete).
         """
         if not self.config.getoption("lf", False):
             return report
+        from .reports.merge import merge_reports, report_digest
+        from .reports.signing import check_signature, read_report
+
         path = self.report_dir / report["profile"]["id"] / "report.json"
         try:
-            previous = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            raw, previous = read_report(path)
+        except (OSError, ValueError, ConformanceError):
             return report
         if previous.get("profile", {}).get("digest") != report["profile"]["digest"]:
             return report
-        from .reports.merge import merge_reports
-
-        return merge_reports(previous, report)
+        trust = check_signature(raw, previous, trusted_keys())
+        if trust.state != "trusted":
+            self.notes.append(f"--lf: the earlier report {path} is {trust.label}; its verdicts cannot be trusted, "
+                              "so the requirements not re-run are listed as not run (sign reports with `report "
+                              "sign` and trust the key with $SC_TRUSTED_KEYS to keep them)")
+        return merge_reports(previous, report, old_digest=report_digest(raw), old_trust=trust)
 
     def _summarise_leftovers(self, terminalreporter: Any, report: dict[str, Any], prefix: str) -> None:
         """What the run leaves on the platform: the records it created, less what --cleanup removed."""
@@ -415,5 +424,7 @@ class ConformancePlugin:
         prefix = self.config.stash.get(OPTION_PREFIX, "--sc-")
         self._summarise_leftovers(terminalreporter, written[0][0], prefix)
         terminalreporter.write_line(f"seed {self.seed} (re-run with {prefix}seed {self.seed})")
+        for note in self.notes:
+            terminalreporter.write_line(terminal(redact(note), newlines=False), yellow=True)
         if self.inputs.insecure:
             terminalreporter.write_line(self.inputs.transport_record()["warning"], red=True, bold=True)

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -128,23 +129,32 @@ def test_run_without_arguments_certifies_the_reference_platform(cli, tmp_path):
     assert "core 1.0.0: CONFORMANT" in result.stdout
 
 
-def _pytest_door(*args, cwd):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
+def _pytest_door(*args, cwd, env=None):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SC_")} | (env or {})
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "--sc-profile", "core", "--sc-seed", "3", *args],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+                          cwd=cwd, env=clean, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
 
 
 def test_pytest_lf_merges_into_the_previous_report_as_rerun_failed_does(tmp_path):
+    """``--lf`` merges into the earlier report; its verdicts are kept only when a trusted key signed it."""
+    from conformance.reports.signing import generate_keys, sign_report
+
     some = ("-k", "CORE-DISC or CORE-HTTP or CORE-PAGE")
     first = _pytest_door(*some, "--sc-fault", "content-type-text", cwd=tmp_path)
     assert first.returncode == 1, first.stdout + first.stderr
-    before = json.loads((tmp_path / "reports" / "core" / "report.json").read_text(encoding="utf-8"))
+    report_path = tmp_path / "reports" / "core" / "report.json"
+    before = json.loads(report_path.read_text(encoding="utf-8"))
     assert {r["id"]: r["verdict"] for r in before["requirements"]}["CORE-HTTP-001"] == "fail"
+    generate_keys(tmp_path / "k.key", tmp_path / "k.pub")
+    sign_report(report_path, tmp_path / "k.key")
+    signed = report_path.read_bytes()
+    shutil.copytree(tmp_path / ".pytest_cache", tmp_path / "first-cache")  # what pytest's --lf remembers
 
-    again = _pytest_door("--lf", cwd=tmp_path)  # the fault is gone: the re-run passes
-    assert "1 passed" in again.stdout, again.stdout + again.stderr
-    after = json.loads((tmp_path / "reports" / "core" / "report.json").read_text(encoding="utf-8"))
+    again = _pytest_door("--lf", cwd=tmp_path, env={"SC_TRUSTED_KEYS": str(tmp_path / "k.pub")})
+    assert "1 passed" in again.stdout, again.stdout + again.stderr  # the fault is gone: the re-run passes
+    after = json.loads(report_path.read_text(encoding="utf-8"))
     assert after["merged_from"]["rerun"] == ["CORE-HTTP-001"]
+    assert after["merged_from"]["reports"][-1]["trust"] == "trusted"
     assert [r["id"] for r in after["requirements"]] == [r["id"] for r in before["requirements"]]  # not just 1
     expected = {r["id"]: r["verdict"] for r in before["requirements"]} | {"CORE-HTTP-001": "pass"}
     assert {r["id"]: r["verdict"] for r in after["requirements"]} == expected
@@ -152,3 +162,14 @@ def test_pytest_lf_merges_into_the_previous_report_as_rerun_failed_does(tmp_path
     # every item passed, yet the profile is incomplete (most of core was never run): exit 1, as the CLI does
     assert after["verdict"] == "incomplete" and "INCOMPLETE" in again.stdout
     assert again.returncode == 1, again.stdout + again.stderr
+
+    report_path.write_bytes(signed)  # the same report and failures, but no key is trusted: it vouches for nothing
+    shutil.rmtree(tmp_path / ".pytest_cache")
+    shutil.copytree(tmp_path / "first-cache", tmp_path / ".pytest_cache")
+    untrusted = _pytest_door("--lf", cwd=tmp_path)
+    assert "its verdicts cannot be trusted" in untrusted.stdout, untrusted.stdout + untrusted.stderr
+    after = json.loads(report_path.read_text(encoding="utf-8"))
+    assert [r["id"] for r in after["requirements"]] == ["CORE-HTTP-001"]
+    assert set(after["selection"]["not_run"]) >= {r["id"] for r in before["requirements"]} - {"CORE-HTTP-001"}
+    assert after["merged_from"]["reports"][-1]["trust"] != "trusted"
+    assert after["verdict"] == "incomplete" and untrusted.returncode == 1
