@@ -28,7 +28,9 @@ _LOWER = {c: c + 32 for c in range(65, 91)}  # ASCII-only case folding keeps eve
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|%([0-9a-fA-F]{2})|&#[xX]([0-9a-fA-F]{1,6});"
                      r"|&#([0-9]{1,7});|\\([\\/\"'rnt])")
 _SIMPLE_ESCAPES = {"r": "\r", "n": "\n", "t": "\t"}
-_MEMO_TEXT, _MEMO_SIZE = 512, 4096  # texts up to this length are remembered, this many at most
+# Texts already redacted are remembered, this many and this many characters at most (a clean text maps to
+# itself, so the memo mostly holds references to strings the run holds anyway).
+_MEMO_SIZE, _MEMO_CHARS = 65_536, 64 * 1024 * 1024
 
 
 def _fold(text: str) -> str:
@@ -64,7 +66,8 @@ class Redactor:
         self._forms: dict[str, None] = {}  # case-folded, in registration order
         self._short: re.Pattern[str] | None = None  # the forms shorter than FRAGMENT, redacted whole
         self._anchors: dict[str, list[tuple[str, int]]] = {}
-        self._memo: dict[str, str] = {}  # short texts already redacted, forgotten whenever a secret is added
+        self._memo: dict[str, str] = {}  # texts already redacted, forgotten whenever a secret is added
+        self._memo_chars = 0
         self.add(secrets)
 
     def add(self, secrets: Iterable[str | None]) -> None:
@@ -86,7 +89,7 @@ class Redactor:
             if short:  # one alternation, longest first, instead of a search per short form per text
                 forms = sorted((f for f in self._forms if len(f) < FRAGMENT), key=len, reverse=True)
                 self._short = re.compile("(?=(" + "|".join(map(re.escape, forms)) + "))")
-            self._memo = {}  # a new dict: a redaction that began before this add writes into the old one
+            self._memo, self._memo_chars = {}, 0  # a new dict: a redaction begun before this add writes to the old
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
@@ -122,14 +125,14 @@ class Redactor:
     def redact(self, text: str) -> str:
         if not self._forms or not text or (len(text) < FRAGMENT and self._short is None):
             return text  # too short to hold 12 characters of a form, decoded or not, and no form is shorter
-        if len(text) > _MEMO_TEXT:
-            return self._redact(text)
         memo = self._memo
         done = memo.get(text)
-        if done is None:  # a run sends the same header values and small bodies over and over
-            if len(memo) >= _MEMO_SIZE:
+        if done is None:  # a run sends the same header values over and over; a report holds shared evidence
+            if len(memo) >= _MEMO_SIZE or self._memo_chars + len(text) > _MEMO_CHARS:
                 memo.clear()
+                self._memo_chars = 0
             done = memo[text] = self._redact(text)
+            self._memo_chars += len(text)
         return done
 
     def _redact(self, text: str) -> str:
