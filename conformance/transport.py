@@ -7,6 +7,7 @@ Bodies are read raw and inflated here with a cap on the inflated size, so a gzip
 
 from __future__ import annotations
 
+import functools
 import ssl
 import threading
 import time
@@ -69,14 +70,20 @@ class _ClampedBackend(httpcore.SyncBackend):
         return _ClampedStream(stream, self._clock)
 
 
+@functools.lru_cache(maxsize=8)
+def _ssl_context(verify: str | bool) -> ssl.SSLContext:
+    """One context per verify setting for the process: loading the CA bundle was a tenth of a second per target."""
+    return httpx.create_ssl_context(verify=verify, trust_env=False)
+
+
 class WallClockTransport(httpx.HTTPTransport):
     """An httpx transport whose every socket operation respects :meth:`limit`'s deadline."""
 
     def __init__(self, *, verify: ssl.SSLContext | str | bool = True, limits: httpx.Limits) -> None:
-        super().__init__(verify=verify, limits=limits, trust_env=False)
+        context = verify if isinstance(verify, ssl.SSLContext) else _ssl_context(verify)
+        super().__init__(verify=context, limits=limits, trust_env=False)
         self.clock = _Clock()
         # Rebuilt with our network backend; httpx has no parameter for it (checked by tests/test_target.py).
-        context = httpx.create_ssl_context(verify=verify, trust_env=False)
         self._pool = httpcore.ConnectionPool(
             ssl_context=context, max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,

@@ -55,6 +55,11 @@ def verify_token(secret: str, token: str, *, check_expiry: bool = True,
         if check_expiry and claims["exp"] <= time.time():
             raise InvalidToken("the token has expired")
         return dict(claims)
+    known = _VERIFIED.get((secret, token))
+    if known is not None:  # the signature was checked before; only the expiry can have changed since
+        if check_expiry and known["exp"] <= time.time():
+            raise InvalidToken("Signature has expired")
+        return dict(known)
     try:
         claims = jwt.decode(
             token, secret, algorithms=["HS256"],
@@ -64,7 +69,16 @@ def verify_token(secret: str, token: str, *, check_expiry: bool = True,
         raise InvalidToken(str(exc)) from exc
     if not isinstance(claims.get("scope", ""), str) or not isinstance(claims.get("community", "*"), str):
         raise InvalidToken("scope and community must be strings")
+    if check_expiry and isinstance(claims.get("exp"), int | float):
+        if len(_VERIFIED) >= 4096:
+            _VERIFIED.clear()
+        _VERIFIED[(secret, token)] = dict(claims)
     return claims
+
+
+# Tokens whose signature verified, by (secret, token): every request is authenticated, and a write twice (the
+# audit record names the actor), so the HMAC and JSON decoding were a tenth of the reference platform's time.
+_VERIFIED: dict[tuple[str, str], dict[str, Any]] = {}
 
 
 def scopes_of(claims: dict[str, Any]) -> frozenset[str]:
