@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+import contextlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
 from ..errors import UsageError, did_you_mean
 
-__all__ = ["FAULTS", "Fault", "validate_faults"]
+__all__ = ["FAULTS", "Fault", "FaultSet", "FaultTrace", "trace_consultations", "validate_faults"]
 
 
 @dataclass(frozen=True)
@@ -187,10 +188,75 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
 FAULTS: dict[str, Fault] = {name: Fault(name, req, text) for name, req, text in _TABLE}
 
 
-def validate_faults(names: Iterable[str]) -> frozenset[str]:
+EVERY = "*"  # what iterating the switched-on faults consults: the behaviour may depend on any of them
+STARTUP = ""  # consultations while the platform is built, before any requirement runs
+
+
+@dataclass
+class FaultTrace:
+    """Which fault switches the platform asked about while each requirement ran (see :func:`trace_consultations`)."""
+
+    consulted: dict[str, set[str]] = field(default_factory=dict)
+    current: str = STARTUP
+
+    @contextlib.contextmanager
+    def during(self, requirement_id: str) -> Iterator[None]:
+        self.current = requirement_id
+        try:
+            yield
+        finally:
+            self.current = STARTUP
+
+    def note(self, names: Iterable[str]) -> None:
+        self.consulted.setdefault(self.current, set()).update(names)
+
+
+_TRACE: FaultTrace | None = None
+
+
+class FaultSet(frozenset[str]):
+    """The switched-on faults. Under :func:`trace_consultations` every question the platform asks of it is noted:
+    a fault never asked about while a requirement ran cannot change what that requirement saw, except through
+    data stored by an earlier one."""
+
+    def __contains__(self, name: object) -> bool:
+        if _TRACE is not None and isinstance(name, str):
+            _TRACE.note((name,))
+        return frozenset.__contains__(self, name)
+
+    def __and__(self, other: Iterable[object]) -> frozenset[str]:
+        asked = frozenset(other)
+        if _TRACE is not None:
+            _TRACE.note(n for n in asked if isinstance(n, str))
+        return frozenset.__and__(self, asked)
+
+    __rand__ = __and__
+
+    def __or__(self, other: Iterable[str]) -> FaultSet:  # type: ignore[override]
+        return FaultSet(frozenset.__or__(self, frozenset(other)))
+
+    def __iter__(self) -> Iterator[str]:
+        if _TRACE is not None:
+            _TRACE.note((EVERY,))
+        return frozenset.__iter__(self)
+
+
+@contextlib.contextmanager
+def trace_consultations() -> Iterator[FaultTrace]:
+    """Note, per requirement (``trace.during(id)``), the fault names the reference platforms of this process
+    ask about; the fault matrix runs a fault against the requirements that asked about it."""
+    global _TRACE
+    _TRACE = FaultTrace()
+    try:
+        yield _TRACE
+    finally:
+        _TRACE = None
+
+
+def validate_faults(names: Iterable[str]) -> FaultSet:
     """Return the fault names as a set, raising :class:`UsageError` for an unknown one."""
-    chosen = frozenset([names] if isinstance(names, str) else names)
-    for name in sorted(chosen):
+    chosen = FaultSet([names] if isinstance(names, str) else names)
+    for name in sorted(frozenset.__iter__(chosen)):
         if name not in FAULTS:
             raise UsageError(
                 f"unknown fault {name!r}{did_you_mean(name, FAULTS)}; "
