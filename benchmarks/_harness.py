@@ -51,7 +51,17 @@ def record(name: str, figures: dict[str, Any]) -> Path:
     width = max(len(k) for k in figures)
     print(f"== {name}")
     for key, value in figures.items():
+        if key == "targets":  # printed by target() as they were measured
+            continue
         shown = f"{value:.4g}" if isinstance(value, float) else value
         print(f"  {key:<{width}}  {shown}")
     print(f"  → {path}")
     return path
+
+
+def target(figures: dict[str, Any], name: str, measured: float, limit: float, unit: str, command: str) -> None:
+    """Record and print one of issue 13's targets: what was measured, the limit, met or short, and the command."""
+    met = measured <= limit
+    figures.setdefault("targets", {})[name] = {"measured": round(measured, 4), "limit": limit, "unit": unit,
+                                               "met": met, "command": command}
+    print(f"  target {name}: {measured:.4g} {unit} (limit {limit:g} {unit}) {'met' if met else 'SHORT'}  ← {command}")

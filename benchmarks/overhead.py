@@ -23,7 +23,7 @@ from conformance.runner import Runner
 from conformance.session import RunSession
 from conformance.target import Exchange, Target
 
-from ._harness import record, stopwatch
+from ._harness import record, stopwatch, target
 
 
 class RecordingTarget(Target):
@@ -95,6 +95,8 @@ def main() -> dict[str, Any]:
         "requests": len(log), "suite_s": suite_s, "bare_httpx_s": bare_s, "ratio": suite_s / bare_s,
         "suite_ms_per_request": 1000 * suite_s / len(log), "bare_ms_per_request": 1000 * bare_s / len(log),
     }
+    target(figures, "suite overhead over bare httpx", suite_s / bare_s, 1.2, "x",
+           "python -m benchmarks overhead (core, seed 7, the same requests replayed by httpx.Client)")
     record("overhead", figures)
     print(stream.getvalue()[:4000])
     return figures
