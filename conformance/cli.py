@@ -158,7 +158,10 @@ def _checks_parser(commands: argparse._SubParsersAction) -> None:
 
 def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
     # no:cacheprovider: a CLI run leaves no .pytest_cache behind and never touches the pytest door's lastfailed
+    # no:anyio, no:respx, no:xdist.looponfail: installed plugins a CLI run never uses (anyio's imports trio
+    # where trio is installed); pytest ignores a no: for a plugin that is not there
     argv = ["-c", str(ini), "--rootdir", os.getcwd(), "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
+            "-p", "no:anyio", "-p", "no:respx", "-p", "no:xdist.looponfail",
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if not args.quiet:
         argv += ["-o", "console_output_style=classic"]  # the progress lines replace pytest's percentages

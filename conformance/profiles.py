@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from . import validated
 from .errors import ProfileError, did_you_mean
 from .loading import LoadError, StrictLoader, read_text
 from .resources import profiles_dir, schemas_dir
@@ -256,9 +257,12 @@ def _read(path: Path) -> _Raw:
         # not a profile at all (say `--profile /etc/shadow`): name the file, never quote what it holds
         raise ProfileError("not a profile: expected a YAML mapping with id, version, kind, title and requirements",
                            file=str(path), line=1)
-    problem = _schema_error(path, data, lines)
-    if problem:
-        raise problem
+    text_key = validated.digest("profile", (schemas_dir() / _PROFILE_SCHEMA).read_bytes(), path.read_bytes())
+    if not validated.passed(text_key):
+        problem = _schema_error(path, data, lines)
+        if problem:
+            raise problem
+        validated.remember(text_key)
     if key:
         _remember(key, data, lines)
     return _Raw(path, data, lines)

@@ -95,10 +95,19 @@ class SchemaStore:
         self._check_documents()
 
     def _check_documents(self) -> None:
+        from importlib.metadata import version
+
+        from . import validated
+
+        # the meta-validation depends only on the bytes (remembered); the format probes on what is installed
+        key = validated.digest("schemas", version("jsonschema").encode(),
+                               *(self.paths[uri].read_bytes() for uri in sorted(self.documents)))
+        valid = validated.passed(key)
         checker = format_checker()
         for uri, document in self.documents.items():
             try:
-                Draft202012Validator.check_schema(document)
+                if not valid:
+                    Draft202012Validator.check_schema(document)
             except Exception as exc:  # jsonschema.SchemaError, with its message
                 raise SchemaError(f"{self.paths[uri]}: not a valid 2020-12 schema: {exc}") from exc
             for name in set(_used_formats(document)):
@@ -113,6 +122,8 @@ class SchemaStore:
                         f"format {name!r} (used by {self.paths[uri].name}) has no working checker: "
                         f"it accepted {probe!r}. Install jsonschema[format-nongpl]."
                     )
+        if not valid:
+            validated.remember(key)
 
     @property
     def digest(self) -> str:
