@@ -224,32 +224,20 @@ class _Raw:
 
 
 # Parsing a profile's YAML with line marks and validating it against suite/profile.json is most of a run's
-# start-up (core is read again for every profile that extends it). A file that parsed and validated once is
-# remembered, in this process only, by the SHA-256 of its text and the profile schema's; a file that fails is
-# never remembered, so every error is reported as before.
+# start-up (core is read again for every profile that extends it). One key names a file's exact text and the
+# profile schema's: the parsed value is remembered under it in this process, and the fact that it validated
+# across processes (conformance.validated). A file that fails is never remembered, so every error is reported.
 _PARSED: dict[str, tuple[dict[str, Any], dict[JsonPath, int]]] = {}
-
-
-def _cache_key(text: str) -> str:
-    sha = hashlib.sha256((schemas_dir() / _PROFILE_SCHEMA).read_bytes() + b"\0")
-    sha.update(text.encode("utf-8"))
-    return sha.hexdigest()
-
-
-def _cached(key: str) -> tuple[dict[str, Any], dict[JsonPath, int]] | None:
-    return _PARSED.get(key)
-
-
-def _remember(key: str, data: dict[str, Any], lines: dict[JsonPath, int]) -> None:
-    _PARSED[key] = (copy.deepcopy(data), lines)
 
 
 def _read(path: Path) -> _Raw:
     try:
-        key = _cache_key(read_text(path, "profile"))
+        text = read_text(path, "profile")
     except (LoadError, OSError):
-        key = None
-    parsed = _cached(key) if key else None
+        text = None  # _load_yaml reports it, naming the file
+    key = validated.digest("profile", (schemas_dir() / _PROFILE_SCHEMA).read_bytes(),
+                           text.encode("utf-8")) if text is not None else None
+    parsed = _PARSED.get(key) if key else None
     if parsed is not None:  # a copy: the requirements built from it must not share mutable params
         return _Raw(path, copy.deepcopy(parsed[0]), parsed[1])
     data, lines = _load_yaml(path)
@@ -257,14 +245,13 @@ def _read(path: Path) -> _Raw:
         # not a profile at all (say `--profile /etc/shadow`): name the file, never quote what it holds
         raise ProfileError("not a profile: expected a YAML mapping with id, version, kind, title and requirements",
                            file=str(path), line=1)
-    text_key = validated.digest("profile", (schemas_dir() / _PROFILE_SCHEMA).read_bytes(), path.read_bytes())
-    if not validated.passed(text_key):
+    if not (key and validated.passed(key)):
         problem = _schema_error(path, data, lines)
         if problem:
             raise problem
-        validated.remember(text_key)
     if key:
-        _remember(key, data, lines)
+        validated.remember(key)
+        _PARSED[key] = (copy.deepcopy(data), lines)
     return _Raw(path, data, lines)
 
 

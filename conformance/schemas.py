@@ -13,6 +13,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Iterator, Mapping
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urljoin
@@ -28,6 +29,7 @@ import referencing.jsonschema  # noqa: E402
 from jsonschema import Draft202012Validator, FormatChecker  # noqa: E402
 from jsonschema.exceptions import ValidationError, relevance  # noqa: E402
 
+from . import validated  # noqa: E402
 from .errors import SchemaError  # noqa: E402
 from .formats import is_credit_code, is_identity_number  # noqa: E402
 from .resources import schemas_dir  # noqa: E402
@@ -95,10 +97,6 @@ class SchemaStore:
         self._check_documents()
 
     def _check_documents(self) -> None:
-        from importlib.metadata import version
-
-        from . import validated
-
         # the meta-validation depends only on the bytes (remembered); the format probes on what is installed
         key = validated.digest("schemas", version("jsonschema").encode(),
                                *(self.paths[uri].read_bytes() for uri in sorted(self.documents)))
