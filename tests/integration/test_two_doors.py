@@ -22,7 +22,8 @@ def test_cli_and_pytest_give_the_same_verdicts(tmp_path):
     token = mint_token(secret)
     env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")} | {"SC_TOKEN": token}
     with running(create_app(secret=secret, faults=("page-cursor-overlap",))) as base_url:
-        cli = subprocess.run([*CLI, "run", "--base-url", base_url, "--report-dir", "cli", "--seed", "5", "-q"],
+        cli = subprocess.run([*CLI, "run", "--base-url", base_url, "--profile", "core", "--report-dir", "cli",
+                              "--seed", "5", "-q"],
                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
         plain = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
                                 "--sc-base-url", base_url, "--sc-profile", "core", "--sc-report-dir", "plain",
@@ -65,7 +66,7 @@ def test_serve_reference_with_a_fault_then_run_names_the_broken_requirement(tmp_
                 break
         assert base_url and token
         env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")} | {"SC_TOKEN": token}
-        run = subprocess.run([*CLI, "run", "--base-url", base_url, "-q"], cwd=tmp_path, env=env,
+        run = subprocess.run([*CLI, "run", "--base-url", base_url, "--profile", "core", "-q"], cwd=tmp_path, env=env,
                              capture_output=True, text=True, timeout=300)
     finally:
         server.terminate()
