@@ -158,11 +158,15 @@ def _checks_parser(commands: argparse._SubParsersAction) -> None:
 
 def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
     # no:cacheprovider: a CLI run leaves no .pytest_cache behind and never touches the pytest door's lastfailed
-    # no:anyio, no:respx, no:xdist.looponfail: installed plugins a CLI run never uses (anyio's imports trio
-    # where trio is installed); pytest ignores a no: for a plugin that is not there
+    # no:anyio, no:respx, no:xdist.looponfail (and allure without --alluredir): installed plugins a CLI run never
+    # uses (anyio's imports trio where trio is installed); pytest ignores a no: for a plugin that is not there.
+    # no:unraisableexception, no:threadexception: they watch test code the CLI does not run, and the first
+    # collects garbage five times over the run's whole heap when the session ends (~1 s of a full run)
     argv = ["-c", str(ini), "--rootdir", os.getcwd(), "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-            "-p", "no:anyio", "-p", "no:respx", "-p", "no:xdist.looponfail",
-            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+            "-p", "no:anyio", "-p", "no:respx", "-p", "no:xdist.looponfail", "-p", "no:unraisableexception",
+            "-p", "no:threadexception", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    if not args.alluredir:
+        argv += ["-p", "no:allure_pytest"]
     if not args.quiet:
         argv += ["-o", "console_output_style=classic"]  # the progress lines replace pytest's percentages
     if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
