@@ -160,11 +160,13 @@ def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
     # no:cacheprovider: a CLI run leaves no .pytest_cache behind and never touches the pytest door's lastfailed
     # no:anyio, no:respx, no:xdist.looponfail (and allure without --alluredir): installed plugins a CLI run never
     # uses (anyio's imports trio where trio is installed); pytest ignores a no: for a plugin that is not there.
-    # no:unraisableexception, no:threadexception: they watch test code the CLI does not run, and the first
-    # collects garbage five times over the run's whole heap when the session ends (~1 s of a full run)
+    # no:unraisableexception, no:threadexception, no:hypothesispytest: they serve test code the CLI does not run
+    # (our probes call hypothesis themselves, with their own settings and seeds); the first collects garbage five
+    # times over the run's whole heap when the session ends (~1 s of a full run), the last imports hypothesis
+    # for its summary even when no generated requirement was selected
     argv = ["-c", str(ini), "--rootdir", os.getcwd(), "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
             "-p", "no:anyio", "-p", "no:respx", "-p", "no:xdist.looponfail", "-p", "no:unraisableexception",
-            "-p", "no:threadexception", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+            "-p", "no:threadexception", "-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if not args.alluredir:
         argv += ["-p", "no:allure_pytest"]
     if not args.quiet:

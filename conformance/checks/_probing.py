@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import strategies as st
-
-from ..generation import Counterexample, payloads
+from ..generation import payloads
 from ..results import Finding, fail
 from ..session import CheckContext
 from ..target import Exchange
+
+if TYPE_CHECKING:
+    from hypothesis import strategies as st
+
+    from ..generation import Counterexample
 
 __all__ = ["MARKER", "Evidence", "cleanup", "counterexample_finding", "marked", "prepared_payloads", "seed_for"]
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from ..generation import KINDS, Site, mutate, mutation_sites, probe
+from .. import generation
+from ..generation import KINDS, Site, mutate, mutation_sites
 from ..results import Finding, fail
 from ..session import CheckContext
 from ..target import Exchange
@@ -41,7 +42,7 @@ def _accepted(ctx: CheckContext, name: str) -> Iterator[Finding]:
             evidence.failed()
         return problem
 
-    found, _ = probe(prepared_payloads(ctx, name, "positive"), accepted, seed=seed_for(ctx, name),
+    found, _ = generation.probe(prepared_payloads(ctx, name, "positive"), accepted, seed=seed_for(ctx, name),
                      max_examples=ctx.session.max_examples)
     if found is not None:
         accepted(found.value)  # once more, so the evidence holds exactly the minimal example's exchanges
@@ -130,7 +131,7 @@ def _rejected(ctx: CheckContext, name: str, skip: frozenset[str]) -> Iterator[Fi
         return None
 
     bases = max(1, ctx.session.max_examples // max(1, len(sites)))
-    found, _ = probe(prepared_payloads(ctx, name, "negative", full=True), refused,
+    found, _ = generation.probe(prepared_payloads(ctx, name, "negative", full=True), refused,
                      seed=seed_for(ctx, name), max_examples=bases)
     if found is not None:
         refused(found.value)  # once more, so the evidence holds exactly the minimal example's exchanges

@@ -9,21 +9,19 @@ the shrink budget is spent, every further sequence fails at once with the shorte
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, settings
-from hypothesis import seed as fixed_seed
-from hypothesis import strategies as st
-from hypothesis.errors import Flaky
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, precondition, rule, run_state_machine_as_test
-
-from ..generation import PropertyFailed
 from ..results import Finding, fail
 from ..session import CheckContext
 from . import check
 from ._expect import apply_merge_patch
 from ._probing import Evidence, cleanup, prepared_payloads, seed_for
 from .entities import _differences
+
+if TYPE_CHECKING:  # hypothesis is imported when a sequence runs: a run without one does not load it
+    from hypothesis.stateful import RuleBasedStateMachine
+
+    from ..generation import PropertyFailed
 
 _STEPS = 12
 _SHRINK_BUDGET = 40  # sequences replayed against the target after the first failure
@@ -43,6 +41,11 @@ class _Budget:
 
 def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evidence
              ) -> type[RuleBasedStateMachine]:
+    from hypothesis import strategies as st
+    from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, precondition, rule
+
+    from ..generation import PropertyFailed
+
     strategies = {name: prepared_payloads(ctx, name, "stateful") for name in names}
     deletes = ctx.offers_delete()  # DELETE is a step only where the platform declares it (S2)
 
@@ -171,6 +174,13 @@ def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evi
 def sequences(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]:
     """Random sequences of create, update, read, list and (when declared) delete keep listings, reads and deletes
     consistent."""
+    from hypothesis import HealthCheck, Phase, Verbosity, settings
+    from hypothesis import seed as fixed_seed
+    from hypothesis.errors import Flaky
+    from hypothesis.stateful import run_state_machine_as_test
+
+    from ..generation import PropertyFailed
+
     names = [n for n in collections if ctx.collection(n).writable and ctx.collection(n).deletable]
     evidence, budget = Evidence(ctx), _Budget()
     machine = fixed_seed(seed_for(ctx, *names))(_machine(ctx, names, budget, evidence))

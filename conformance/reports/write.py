@@ -101,13 +101,13 @@ def _conform(report: dict[str, Any]) -> None:
                                 digest))
     else:
         pending.append(((), REPORT_SCHEMA, report, None))
-    for prefix, schema, instance, digest in pending:
+    for prefix, schema, instance, entry_digest in pending:
         errors = schema_store().errors(schema, instance)
         if errors:
             where = "/".join(map(str, (*prefix, *errors[0].absolute_path)))
             raise SchemaError(f"the report does not conform to {REPORT_SCHEMA} at /{where}: {errors[0].message}")
-        if digest is not None:
-            _CONFORMING_ENTRIES.add(digest)
+        if entry_digest is not None:
+            _CONFORMING_ENTRIES.add(entry_digest)
 
 
 def write_reports(report: dict[str, Any], report_dir: Path) -> Path:
