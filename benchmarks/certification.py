@@ -23,15 +23,21 @@ print(json.dumps({"exit": code, "wall_s": time.perf_counter() - started,
 """
 
 
-def measure(args: list[str]) -> dict[str, Any]:
+def measure(args: list[str], door: tuple[str, ...] = ("-m", "conformance.cli", "run", "-q", "--seed", "1"),
+            report_dir: str = "reports") -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as scratch:
-        out = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, "-m", "conformance.cli", "run", "-q",
-                              "--seed", "1", *args], cwd=scratch, capture_output=True, text=True, check=True)
+        out = subprocess.run([sys.executable, "-c", _MEASURE, sys.executable, *door, *args], cwd=scratch,
+                             capture_output=True, text=True, check=True)
         figures = json.loads(out.stdout)
-        reports = sorted(Path(scratch, "reports").glob("*/report.json"))
+        reports = sorted(Path(scratch, report_dir).glob("*/report.json"))
         figures["verdicts"] = {p.parent.name: json.loads(p.read_text())["verdict"] for p in reports}
         figures["requirements"] = sum(len(json.loads(p.read_text())["requirements"]) for p in reports)
     return figures
+
+
+# The pytest door over every bundled profile, serial and with pytest-xdist's two workers (each worker starts
+# its own reference platform; the controller writes the reports from what the workers send).
+_PYTEST = ("-m", "pytest", "-p", "no:cacheprovider", "-q", "--sc-seed", "1", "--sc-report-dir", "reports")
 
 
 _COMMAND = "sc-conformance run -q --seed 1"
@@ -56,11 +62,15 @@ def main() -> dict[str, Any]:
     target(figures, "one requirement / full run", 100 * one["wall_s"] / everything["wall_s"], 15.0, "%",
            f"{_COMMAND} --profile core -k CORE-DISC-001")
     target(figures, "peak RSS of a full run", everything["peak_rss_mib"], 150.0, "MiB", _COMMAND)
-    xdist = measure([*(arg for pid in ids for arg in ("--profile", pid)), "--workers", "2"]) if "--workers" in \
-        subprocess.run([sys.executable, "-m", "conformance.cli", "run", "--help"], capture_output=True,
-                       text=True).stdout else None
-    if xdist:
-        figures["all_profiles_2_workers_wall_s"] = xdist["wall_s"]
+    every = [arg for pid in ids for arg in ("--sc-profile", pid)]
+    serial, spread = measure(every, _PYTEST), measure([*every, "-n", "2"], _PYTEST)
+    figures["pytest_serial_wall_s"], figures["pytest_2_workers_wall_s"] = serial["wall_s"], spread["wall_s"]
+    figures["pytest_2_workers_speed_up"] = serial["wall_s"] / spread["wall_s"]
+    figures["pytest_2_workers_same_verdicts"] = serial["verdicts"] == spread["verdicts"]
+    pytest_command = f"pytest -q --sc-seed 1 {' '.join(every)}"
+    print(f"  pytest-xdist: serial {serial['wall_s']:.1f} s, -n 2 {spread['wall_s']:.1f} s, speed-up "
+          f"{figures['pytest_2_workers_speed_up']:.2f}x, same verdicts: {figures['pytest_2_workers_same_verdicts']}"
+          f"  ← {pytest_command} [-n 2]")
     record("certification", figures)
     return figures
 

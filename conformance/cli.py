@@ -247,9 +247,11 @@ class _CliDoor:
             return
         from .reports import write_reports
         from .reports.merge import merge_reports
+        from .reports.signing import read_report
 
         written = []
-        for report, _path in getattr(suite, "written", []):
+        for _summary, path in getattr(suite, "written", []):  # the suite keeps only summaries: read the re-run back
+            _raw, report = read_report(path, validate=False)  # written by this run, validated as it was
             merged = merge_reports(self.previous, report, old_digest=self.digest, old_trust=self.trust)
             written.append((merged, write_reports(merged, self.report_dir)))
             self.merged.append(merged)

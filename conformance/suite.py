@@ -308,13 +308,18 @@ class ConformancePlugin:
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        carried = False
         for name, value in report.user_properties:
             if name == RESULT_PROPERTY:
                 result = RequirementResult.from_transport(json.loads(value))
                 self.results.setdefault(result.profile, {})[result.id] = result
                 self._junit_classname(report, result)
+                carried = True
             elif name == TARGET_PROPERTY and self._received_target is None:
                 self._received_target = json.loads(value)
+        if carried and not self.worker:  # arrived: pytest keeps every report to the end, so not the JSON in it
+            properties = compact_properties(report.user_properties, RESULT_PROPERTY)
+            report.user_properties = [(name, value) for name, value in properties if name != TARGET_PROPERTY]
 
     def _junit_classname(self, report: pytest.TestReport, result: RequirementResult) -> None:
         """JUnit's classname is ``<profile>.<sub-system>``: CI systems group by it, and (classname, name) is unique.
@@ -358,7 +363,9 @@ class ConformancePlugin:
                 report["cleanup"] = merge_cleanups(self._cleanups)
             self.exemptions.annotate(report, [r.id for r in profile.requirements])
             report = self._merged_into_previous(report)
-            self.written.append((report, write_reports(report, self.report_dir)))
+            path = write_reports(report, self.report_dir)
+            # what the summary and the exit status read; the requirements (evidence and all) are in the file
+            self.written.append(({k: v for k, v in report.items() if k != "requirements"}, path))
         if session.exitstatus == pytest.ExitCode.OK and any(fails_the_run(report) for report, _ in self.written):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED  # as the CLI: incomplete is not conformant
 
