@@ -157,22 +157,19 @@ def _checks_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
-    # no:cacheprovider: a CLI run leaves no .pytest_cache behind and never touches the pytest door's lastfailed
-    # no:anyio, no:respx, no:xdist.looponfail (and allure without --alluredir): installed plugins a CLI run never
-    # uses (anyio's imports trio where trio is installed); pytest ignores a no: for a plugin that is not there.
-    # no:unraisableexception, no:threadexception, no:hypothesispytest: they serve test code the CLI does not run
-    # (our probes call hypothesis themselves, with their own settings and seeds); the first collects garbage five
-    # times over the run's whole heap when the session ends (~1 s of a full run), the last imports hypothesis
-    # for its summary even when no generated requirement was selected
-    argv = ["-c", str(ini), "--rootdir", os.getcwd(), "-q", "-p", "no:randomly", "-p", "no:cacheprovider",
-            "-p", "no:anyio", "-p", "no:respx", "-p", "no:xdist.looponfail", "-p", "no:unraisableexception",
-            "-p", "no:threadexception", "-p", "no:hypothesispytest", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-    if not args.alluredir:
-        argv += ["-p", "no:allure_pytest"]
+    # A CLI run loads the plugins it uses by name and nothing else installed (see _only_named_plugins): ours, and
+    # allure-pytest with --alluredir. Of pytest's own: no:cacheprovider, so a CLI run leaves no .pytest_cache and
+    # never touches the pytest door's lastfailed; no:unraisableexception, no:threadexception, which watch test code
+    # the CLI does not run (the first collects garbage five times over the run's whole heap at session end, ~1 s of
+    # a full run). --assert=plain: pytest would rewrite every module of our package for assertion messages no
+    # requirement uses (~1.3 s a process where bytecode is not cached).
+    argv = ["-c", str(ini), "--rootdir", os.getcwd(), "-q", "--assert=plain", "-p", "sc_conformance",
+            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception",
+            "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+    if args.alluredir:
+        argv += ["-p", "allure_pytest"]
     if not args.quiet:
         argv += ["-o", "console_output_style=classic"]  # the progress lines replace pytest's percentages
-    if os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD"):
-        argv += ["-p", "sc_conformance"]  # the pytest11 entry point, by name
     for option in OPTIONS:
         value = getattr(args, dest(option.name, ""))
         if value in (None, []):
@@ -188,6 +185,21 @@ def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
     if args.junitxml:
         argv += ["--junitxml", args.junitxml, "-o", "junit_suite_name=sc-conformance"]
     return argv
+
+
+@contextlib.contextmanager
+def _only_named_plugins() -> Iterator[None]:
+    """pytest loads no installed plugin by itself while a CLI run is inside it: a certificate does not depend on
+    what else shares the environment (Schemathesis', hypothesis' and anyio's plugins import their packages)."""
+    before = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = before
 
 
 def _previous(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -304,7 +316,8 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as scratch, _interruptible():
         ini = Path(scratch) / "pytest.ini"
         ini.write_text("[pytest]\naddopts =\n", encoding="utf-8")
-        code = pytest.main(_pytest_args(args, ini) + nodes, plugins=plugins)
+        with _only_named_plugins():
+            code = pytest.main(_pytest_args(args, ini) + nodes, plugins=plugins)
     if code == pytest.ExitCode.INTERRUPTED:
         written = [str(report_dir / p.id / "report.json") for p in profiles
                    if (report_dir / p.id / "report.json").is_file()]
