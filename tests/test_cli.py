@@ -96,3 +96,41 @@ def test_each_door_prints_its_own_seed_hint(tmp_path):
                             "-k", "CORE-DISC-001", "--sc-seed", "11", "--sc-report-dir", "plain"], cwd=tmp_path,
                            env=_env(), capture_output=True, text=True, timeout=300)
     assert "re-run with --sc-seed 11" in plain.stdout, plain.stdout
+
+
+def test_a_cli_run_loads_no_other_installed_pytest_plugin(tmp_path):
+    """What else shares the environment cannot slow a certification down or change it; the pytest door, as any
+    pytest run, loads the environment's plugins (which shows the stand-in plugin is really installed)."""
+    site = tmp_path / "site"
+    info = site / "standin_plugin-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: standin-plugin\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[pytest11]\nstandin = standin_plugin\n", encoding="utf-8")
+    (site / "standin_plugin.py").write_text(
+        "import os, pathlib\npathlib.Path(os.environ['STANDIN_MARK']).write_text('loaded')\n", encoding="utf-8")
+    mark = tmp_path / "loaded"
+    env = _env(PYTHONPATH=os.pathsep.join([str(site), *filter(None, [os.environ.get("PYTHONPATH")])]),
+               STANDIN_MARK=str(mark))
+    run = subprocess.run([*CLI, "run", "-q", "--profile", "core", "-k", "CORE-DISC-001", "--junitxml", "j.xml"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+    assert run.returncode == 1, run.stdout + run.stderr  # one requirement of core: incomplete, not conformant
+    assert "core 1.0.0: INCOMPLETE" in run.stdout and (tmp_path / "j.xml").is_file()
+    assert not mark.exists()
+    plain = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--sc-profile", "core",
+                            "-k", "CORE-DISC-001", "--sc-report-dir", "plain"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert plain.returncode == 1, plain.stdout + plain.stderr
+    assert mark.read_text() == "loaded"
+
+
+def test_the_cli_switches_plugin_autoload_off_only_while_pytest_runs(monkeypatch):
+    from conformance.cli import _only_named_plugins
+
+    for before in (None, "0"):
+        if before is None:
+            monkeypatch.delenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", raising=False)
+        else:
+            monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", before)
+        with _only_named_plugins():
+            assert os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] == "1"
+        assert os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") == before
