@@ -188,18 +188,34 @@ def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def _only_named_plugins() -> Iterator[None]:
-    """pytest loads no installed plugin by itself while a CLI run is inside it: a certificate does not depend on
-    what else shares the environment (Schemathesis', hypothesis' and anyio's plugins import their packages)."""
-    before = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+def _environment(name: str, value: str) -> Iterator[None]:
+    """``os.environ[name] = value`` while the block runs, then what it was."""
+    before = os.environ.get(name)
+    os.environ[name] = value
     try:
         yield
     finally:
         if before is None:
-            del os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"]
+            os.environ.pop(name, None)
         else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = before
+            os.environ[name] = before
+
+
+def _only_named_plugins() -> contextlib.AbstractContextManager[None]:
+    """pytest loads no installed plugin by itself while a CLI run is inside it: a certificate does not depend on
+    what else shares the environment (Schemathesis', hypothesis' and anyio's plugins import their packages)."""
+    return _environment("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+
+
+def _hypothesis_storage(scratch: Path) -> contextlib.AbstractContextManager[None]:
+    """Hypothesis keeps its caches (the Unicode character map it builds on first use: ~2 s and ~100 MiB) in the
+    suite's cache directory, not in a ``.hypothesis/`` left in the directory the run was started from; with
+    SC_CONFORMANCE_NO_CACHE in the run's scratch directory. A HYPOTHESIS_STORAGE_DIRECTORY of the user's wins."""
+    from .validated import cache_directory
+
+    if os.environ.get("HYPOTHESIS_STORAGE_DIRECTORY"):
+        return contextlib.nullcontext()
+    return _environment("HYPOTHESIS_STORAGE_DIRECTORY", str(cache_directory("hypothesis") or scratch / "hypothesis"))
 
 
 def _previous(args: argparse.Namespace) -> dict[str, Any] | None:
@@ -316,7 +332,7 @@ def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as scratch, _interruptible():
         ini = Path(scratch) / "pytest.ini"
         ini.write_text("[pytest]\naddopts =\n", encoding="utf-8")
-        with _only_named_plugins():
+        with _only_named_plugins(), _hypothesis_storage(Path(scratch)):
             code = pytest.main(_pytest_args(args, ini) + nodes, plugins=plugins)
     if code == pytest.ExitCode.INTERRUPTED:
         written = [str(report_dir / p.id / "report.json") for p in profiles

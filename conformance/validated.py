@@ -16,16 +16,21 @@ from pathlib import Path
 
 from . import __version__
 
-__all__ = ["digest", "passed", "remember"]
+__all__ = ["cache_directory", "digest", "passed", "remember"]
 
 _SEEN: set[str] = set()
 
 
-def _directory() -> Path | None:
+def cache_directory(name: str) -> Path | None:
+    """``$XDG_CACHE_HOME/sc-conformance/<name>`` (``~/.cache`` by default); None under ``SC_CONFORMANCE_NO_CACHE``."""
     if os.environ.get("SC_CONFORMANCE_NO_CACHE"):
         return None
     root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(root) / "sc-conformance" / "validated"
+    return Path(root) / "sc-conformance" / name
+
+
+def _directory() -> Path | None:
+    return cache_directory("validated")
 
 
 def digest(kind: str, *parts: bytes) -> str:

@@ -134,3 +134,16 @@ def test_the_cli_switches_plugin_autoload_off_only_while_pytest_runs(monkeypatch
         with _only_named_plugins():
             assert os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] == "1"
         assert os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD") == before
+
+
+def test_a_cli_run_leaves_no_hypothesis_directory_where_it_was_started(tmp_path):
+    """Hypothesis' caches go to the suite's cache directory, or to the run's scratch directory without a cache."""
+    work = tmp_path / "work"
+    work.mkdir()
+    for extra in ({"XDG_CACHE_HOME": str(tmp_path / "cache")}, {"SC_CONFORMANCE_NO_CACHE": "1"}):
+        env = {k: v for k, v in _env(**extra).items() if k != "HYPOTHESIS_STORAGE_DIRECTORY"}
+        run = subprocess.run([*CLI, "run", "-q", "--profile", "core", "-k", "CORE-GEN-001", "--max-examples", "3"],
+                             cwd=work, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL)
+        assert "core 1.0.0: INCOMPLETE" in run.stdout, run.stdout + run.stderr
+        assert sorted(p.name for p in work.iterdir()) == ["reports"]
+    assert (tmp_path / "cache" / "sc-conformance" / "hypothesis").is_dir()
