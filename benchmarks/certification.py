@@ -50,12 +50,14 @@ def main() -> dict[str, Any]:
     # validated files): reported apart, since a vendor re-running on every change runs with them warm.
     cold = measure([])
     figures["first_run_ever_wall_s"], figures["first_run_ever_peak_rss_mib"] = cold["wall_s"], cold["peak_rss_mib"]
-    everything = measure([])  # no --profile: every bundled profile, as the README's first command runs
+    # no --profile: every bundled profile, as the README's first command runs. Best of two (one requirement: of
+    # three): on a shared machine the fastest run is the least disturbed one.
+    everything = min((measure([]) for _ in range(2)), key=lambda f: f["wall_s"])
     figures["all_profiles_wall_s"] = everything["wall_s"]
     figures["all_profiles_peak_rss_mib"] = everything["peak_rss_mib"]
     figures["all_profiles_requirements"] = everything["requirements"]
     figures["all_profiles_verdicts"] = everything["verdicts"]
-    one = measure(["--profile", "core", "-k", "CORE-DISC-001"])
+    one = min((measure(["--profile", "core", "-k", "CORE-DISC-001"]) for _ in range(3)), key=lambda f: f["wall_s"])
     figures["one_requirement_wall_s"] = one["wall_s"]
     for pid in ids:
         alone = measure(["--profile", pid])
