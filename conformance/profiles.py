@@ -249,8 +249,9 @@ def _read(path: Path) -> _Raw:
         problem = _schema_error(path, data, lines)
         if problem:
             raise problem
+        if key:
+            validated.remember(key)
     if key:
-        validated.remember(key)
         _PARSED[key] = (copy.deepcopy(data), lines)
     return _Raw(path, data, lines)
 

@@ -27,7 +27,7 @@ from .redaction import redact, redact_value, register_secrets
 from .reports import write_reports
 from .reports.allure import describe_for_allure
 from .reports.evidence import headers_about, shown_exchanges
-from .reports.junit import compact_properties
+from .reports.junit import compact_properties, result_properties
 from .reports.signing import trusted_keys
 from .reports.waivers import Exemptions, waiver_lines
 from .results import RequirementResult
@@ -109,7 +109,9 @@ class RequirementItem(pytest.Item):
         result = plugin.runner().run_requirement(self.requirement, self.profile.id)
         result = RequirementResult.from_transport(redact_value(result.to_transport()))  # before anything renders it
         result, expected = plugin.exemptions.apply(result)
-        self.user_properties.append((RESULT_PROPERTY, json.dumps(result.to_transport(), ensure_ascii=False)))
+        transport = result.to_transport()
+        self.user_properties.append((RESULT_PROPERTY, json.dumps(transport, ensure_ascii=False)))
+        self.compact = result_properties(transport)  # what the teardown report shows JUnit instead
         if plugin.worker and not plugin.target_sent:  # under xdist only the workers talk to the target
             self.user_properties.append((TARGET_PROPERTY, json.dumps(plugin.target_record(), ensure_ascii=False)))
             plugin.target_sent = True
@@ -303,23 +305,24 @@ class ConformancePlugin:
 
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
         if isinstance(item, RequirementItem):  # the call report carried the result; keep JUnit XML readable
-            properties = compact_properties(item.user_properties, RESULT_PROPERTY)
-            item.user_properties = [(name, value) for name, value in properties if name != TARGET_PROPERTY]
+            item.user_properties = compact_properties(item.user_properties, {RESULT_PROPERTY, TARGET_PROPERTY},
+                                                      getattr(item, "compact", []))
 
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        carried = False
+        compact: list[tuple[str, Any]] | None = None
         for name, value in report.user_properties:
             if name == RESULT_PROPERTY:
-                result = RequirementResult.from_transport(json.loads(value))
+                transport = json.loads(value)
+                result = RequirementResult.from_transport(transport)
                 self.results.setdefault(result.profile, {})[result.id] = result
                 self._junit_classname(report, result)
-                carried = True
+                compact = result_properties(transport)
             elif name == TARGET_PROPERTY and self._received_target is None:
                 self._received_target = json.loads(value)
-        if carried and not self.worker:  # arrived: pytest keeps every report to the end, so not the JSON in it
-            properties = compact_properties(report.user_properties, RESULT_PROPERTY)
-            report.user_properties = [(name, value) for name, value in properties if name != TARGET_PROPERTY]
+        if compact is not None and not self.worker:  # arrived: pytest keeps every report to the end, not the JSON
+            report.user_properties = compact_properties(report.user_properties, {RESULT_PROPERTY, TARGET_PROPERTY},
+                                                        compact)
 
     def _junit_classname(self, report: pytest.TestReport, result: RequirementResult) -> None:
         """JUnit's classname is ``<profile>.<sub-system>``: CI systems group by it, and (classname, name) is unique.
