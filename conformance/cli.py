@@ -27,6 +27,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+import pluggy  # what pytest marks hook implementations with (pytest itself is imported only by `run`)
+
 from . import __version__
 from .errors import ConformanceError, UsageError
 from .options import OPTIONS, add_options, dest
@@ -243,6 +245,14 @@ def _verdict_code(report: dict[str, Any]) -> int:
     return EXIT_CONFORMANT if exit_ok(report) else EXIT_NOT_CONFORMANT
 
 
+def _has_line(entry: Any) -> bool:
+    """Whether pytest can render a traceback entry (its line number is known)."""
+    try:
+        return isinstance(entry.lineno, int)
+    except TypeError:  # pytest computes tb_lineno - 1, and tb_lineno is None
+        return False
+
+
 class _CliDoor:
     """What the CLI adds to the pytest session: its own option spelling, and the merge of a re-run."""
 
@@ -261,6 +271,12 @@ class _CliDoor:
 
         config.stash[OPTION_PREFIX] = "--"
         config.stash[PREFLIGHTED] = self.preflighted
+
+    @pluggy.HookimplMarker("pytest")(tryfirst=True)  # before the terminal reporter renders it
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        """Ctrl-C can land in a frame Python reports without a line number (entering a ``with``, under 3.11), and
+        pytest's own rendering of the interrupt then fails with a TypeError: those entries are left out of it."""
+        excinfo.traceback = excinfo.traceback.filter(_has_line)
 
     def _suite(self, session: Any) -> Any:
         from .suite import ConformancePlugin

@@ -147,3 +147,18 @@ def test_a_cli_run_leaves_no_hypothesis_directory_where_it_was_started(tmp_path)
         assert "core 1.0.0: INCOMPLETE" in run.stdout, run.stdout + run.stderr
         assert sorted(p.name for p in work.iterdir()) == ["reports"]
     assert (tmp_path / "cache" / "sc-conformance" / "hypothesis").is_dir()
+
+
+def test_an_interrupt_in_a_frame_without_a_line_number_is_still_rendered():
+    """Python 3.11 can report an interrupted ``with`` entry without a line number; pytest fails rendering it."""
+    from conformance.cli import _has_line
+
+    class Entry:
+        def __init__(self, lineno):
+            self._lineno = lineno
+
+        @property
+        def lineno(self):
+            return self._lineno - 1  # as pytest's TracebackEntry computes it
+
+    assert _has_line(Entry(12)) and not _has_line(Entry(None))
