@@ -165,7 +165,12 @@ def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
     # the CLI does not run (the first collects garbage five times over the run's whole heap at session end, ~1 s of
     # a full run). --assert=plain: pytest would rewrite every module of our package for assertion messages no
     # requirement uses (~1.3 s a process where bytecode is not cached).
-    argv = ["-c", str(ini), "--rootdir", os.getcwd(), "-q", "--assert=plain", "-p", "sc_conformance",
+    # No conftest.py is imported, from the working directory, a local profile's folder or anywhere else
+    # (--noconftest; --confcutdir bounds the search should a conftest ever be looked for): a delivered bid folder
+    # cannot run code on the buyer's machine. The ini file is the run's own (-c), so no pytest.ini, tox.ini,
+    # setup.cfg or pyproject.toml of the working directory adds options or plugins.
+    argv = ["-c", str(ini), "--rootdir", os.getcwd(), "--noconftest", "--confcutdir", str(ini.parent),
+            "-q", "--assert=plain", "-p", "sc_conformance",
             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-p", "no:threadexception",
             "-W", "ignore::pytest.PytestAssertRewriteWarning"]
     if args.alluredir:
@@ -190,10 +195,13 @@ def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
 
 
 @contextlib.contextmanager
-def _environment(name: str, value: str) -> Iterator[None]:
-    """``os.environ[name] = value`` while the block runs, then what it was."""
+def _environment(name: str, value: str | None) -> Iterator[None]:
+    """``os.environ[name] = value`` (None: unset) while the block runs, then what it was."""
     before = os.environ.get(name)
-    os.environ[name] = value
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
     try:
         yield
     finally:
@@ -203,10 +211,15 @@ def _environment(name: str, value: str) -> Iterator[None]:
             os.environ[name] = before
 
 
-def _only_named_plugins() -> contextlib.AbstractContextManager[None]:
+@contextlib.contextmanager
+def _only_named_plugins() -> Iterator[None]:
     """pytest loads no installed plugin by itself while a CLI run is inside it: a certificate does not depend on
-    what else shares the environment (Schemathesis', hypothesis' and anyio's plugins import their packages)."""
-    return _environment("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    what else shares the environment (Schemathesis', hypothesis' and anyio's plugins import their packages).
+    PYTEST_PLUGINS and PYTEST_ADDOPTS are set aside too: they name modules pytest imports (from the working
+    directory under ``python -m``), and options that are not the CLI's."""
+    with _environment("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1"), _environment("PYTEST_PLUGINS", None), \
+            _environment("PYTEST_ADDOPTS", None):
+        yield
 
 
 def _hypothesis_storage(scratch: Path) -> contextlib.AbstractContextManager[None]:

@@ -1,0 +1,109 @@
+"""Issue 18: hardening, round 2. One section per class of attack, each through the CLI (or the pytest door) as
+an operator runs it, against real files, real symbolic links and the hostile HTTP server of ``server.py``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .test_attacks import SMALL, _mini_profile, cli, one_line_usage_error
+
+OWNED = "import pathlib\npathlib.Path({marker!r}).write_text('owned')\n"
+
+
+# ---------------------------------------------------------------------------- 1. no code from the working directory
+
+def _plant(folder: Path, marker: Path) -> None:
+    """What a delivered bid folder could hold to run code on the buyer's machine."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "conftest.py").write_text(OWNED.format(marker=str(marker)), encoding="utf-8")
+    (folder / "evil_plugin.py").write_text(OWNED.format(marker=str(marker)), encoding="utf-8")
+    (folder / "pytest.ini").write_text("[pytest]\naddopts = -p evil_plugin\n", encoding="utf-8")
+    (folder / "pyproject.toml").write_text('[tool.pytest.ini_options]\naddopts = "-p evil_plugin"\npythonpath = ["."]\n',
+                                           encoding="utf-8")
+
+
+def test_a_cli_run_imports_no_conftest_from_the_working_directory(tmp_path):
+    marker = tmp_path / "owned"
+    _plant(tmp_path, marker)
+    done = cli("run", "-q", *SMALL, "--report-dir", "reports", cwd=tmp_path)
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]  # -k: incomplete, but a real run
+    assert (tmp_path / "reports/core/report.json").is_file()
+    assert not marker.exists()
+
+
+def test_a_cli_run_imports_no_conftest_from_a_local_profiles_folder(tmp_path):
+    marker = tmp_path / "owned"
+    bid = tmp_path / "bid"
+    bid.mkdir()
+    _mini_profile(bid)
+    _plant(bid, marker)
+    work = tmp_path / "work"
+    work.mkdir()
+    done = cli("run", "-q", "--profile", str(bid / "mini.yaml"), "--report-dir", "reports", cwd=work)
+    assert done.returncode in (0, 1), (done.stdout + done.stderr)[-3000:]
+    assert (work / "reports/mini/report.json").is_file()
+    assert not marker.exists()
+
+
+def test_a_cli_run_ignores_pytest_plugins_named_by_the_environment(tmp_path):
+    marker = tmp_path / "owned"
+    _plant(tmp_path, marker)
+    done = cli("run", "-q", *SMALL, "--report-dir", "reports", cwd=tmp_path,
+               env={"PYTEST_PLUGINS": "evil_plugin", "PYTEST_ADDOPTS": "-p evil_plugin"})
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]
+    assert not marker.exists()
+
+
+# ---------------------------------------------------------------------------- 2. a bare name is a bundled profile
+
+def _one_requirement_core(path: Path) -> None:
+    from conformance.resources import profiles_dir
+
+    core = yaml.safe_load((profiles_dir() / "core.yaml").read_text(encoding="utf-8"))
+    core["requirements"] = [r for r in core["requirements"] if r["id"] == "CORE-DISC-001"]
+    path.write_text(yaml.safe_dump(core, allow_unicode=True), encoding="utf-8")
+
+
+def test_a_file_named_like_a_bundled_profile_does_not_replace_it(tmp_path):
+    from conformance.profiles import load_profile
+
+    _one_requirement_core(tmp_path / "core")
+    done = cli("run", "-q", "--profile", "core", "-k", "CORE-DISC-001", "--report-dir", "reports", cwd=tmp_path)
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]  # the bundled core: 44 requirements not run
+    report = json.loads((tmp_path / "reports/core/report.json").read_text(encoding="utf-8"))
+    assert report["profile"]["digest"] == load_profile("core").digest
+    assert "CONFORMANT" not in done.stdout.replace("NOT-CONFORMANT", "")
+    explicit = cli("run", "-q", "--profile", "./core", "--report-dir", "explicit", cwd=tmp_path)
+    assert explicit.returncode == 0, (explicit.stdout + explicit.stderr)[-3000:]  # an explicit path is that file
+    mine = json.loads((tmp_path / "explicit/core/report.json").read_text(encoding="utf-8"))
+    assert len(mine["requirements"]) == 1
+
+
+@pytest.fixture(scope="module")
+def earlier(tmp_path_factory) -> dict:
+    """A real report of a small run (made once per module)."""
+    root = tmp_path_factory.mktemp("earlier")
+    done = cli("run", "-q", *SMALL, "--seed", "7", "--report-dir", "reports", cwd=root)
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]  # -k makes it incomplete
+    return json.loads((root / "reports/core/report.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("profile_id", ["./mine", "mine.yaml", "../mine", "{tmp}/mine.yaml", "sub/mine", "mine"])
+def test_a_reports_profile_id_is_never_loaded_as_a_path_by_rerun_failed(tmp_path, earlier, profile_id):
+    from conformance.profiles import load_profile
+
+    for name in ("mine.yaml", "mine", "sub/mine"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        _one_requirement_core(tmp_path / name)
+    report = json.loads(json.dumps(earlier))
+    report["profile"]["id"] = profile_id.format(tmp=tmp_path)
+    report["profile"]["digest"] = load_profile(tmp_path / "mine.yaml").digest  # what the planted file loads as
+    (tmp_path / "earlier.json").write_text(json.dumps(report), encoding="utf-8")
+    line = one_line_usage_error(cli("run", "--rerun-failed", "earlier.json", "--report-dir", "reports", cwd=tmp_path))
+    assert "earlier.json" in line or "mine" in line
+    assert not (tmp_path / "reports").exists()
