@@ -242,11 +242,19 @@ def _previous(args: argparse.Namespace) -> dict[str, Any] | None:
 
     raw, previous = read_report(Path(args.rerun_failed))
     args.rerun_trust, args.rerun_digest = check_signature(raw, previous, trusted_keys()), report_digest(raw)
+    from .escaping import terminal
+    from .profiles import ID, is_path
+
     profile_id = previous["profile"]["id"]
-    if args.profile and args.profile != [profile_id]:
+    if not ID.fullmatch(profile_id):  # a report names its profile by id: never a path to load and run
+        raise UsageError(f"--rerun-failed {args.rerun_failed}: {terminal(profile_id, newlines=False)[:80]!r} "
+                         f"is not a profile id ({ID.pattern})")
+    if args.profile and (len(args.profile) > 1 or not is_path(args.profile[0]) and args.profile != [profile_id]):
         raise UsageError(f"--rerun-failed {args.rerun_failed} is a report of profile {profile_id!r}, "
-                         f"but --profile asks for {', '.join(args.profile)}; leave --profile out")
-    args.profile = [profile_id]
+                         f"but --profile asks for {', '.join(args.profile)}; leave --profile out "
+                         "(or give the file of that local profile)")
+    args.rerun_profile = profile_id
+    args.profile = args.profile or [profile_id]  # an id is a bundled profile; a local one is given by its path
     if args.seed is None:
         args.seed = previous["seed"]  # the same generated values, so a re-run tests what failed
     return previous
@@ -337,6 +345,9 @@ def run(args: argparse.Namespace) -> int:
     profiles = [load_profile(name, validate_check=validate_call) for name in args.profile]
     nodes: list[str] = []
     if previous is not None:
+        if profiles[0].id != args.rerun_profile:
+            raise UsageError(f"--rerun-failed {args.rerun_failed} is a report of profile {args.rerun_profile!r}, "
+                             f"but {args.profile[0]} is profile {profiles[0].id!r}")
         if previous["profile"]["digest"] != profiles[0].digest:
             raise UsageError(f"{args.rerun_failed} was run against another version of profile {profiles[0].id!r} "
                              f"(digest {previous['profile']['digest']}, installed {profiles[0].digest}); "

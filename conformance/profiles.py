@@ -9,6 +9,8 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,15 +26,18 @@ from .schemas import schema_store
 
 __all__ = [
     "CheckCall",
+    "ID",
     "LEVELS",
     "Profile",
     "Requirement",
     "find_profile",
+    "is_path",
     "load_profile",
     "profile_ids",
 ]
 
 LEVELS = ("MAY", "SHOULD", "SHALL")  # in order of strength
+ID = re.compile(r"[a-z][a-z0-9-]*")  # a profile id (suite/profile.json): also a directory name in --report-dir
 _PROFILE_SCHEMA = "suite/profile.json"
 
 JsonPath = tuple[str | int, ...]
@@ -268,13 +273,24 @@ def profile_ids(search: tuple[Path, ...] = ()) -> list[str]:
     return seen
 
 
-def find_profile(name: str, search: tuple[Path, ...] = ()) -> Path:
-    """A profile by file path or by id (``core`` → ``profiles/core.yaml``)."""
-    candidate = Path(name)
-    if candidate.suffix in (".yaml", ".yml") or candidate.is_file():
+def is_path(name: str | Path) -> bool:
+    """Whether ``name`` names a file: it has a directory separator (``./core``) or a .yaml/.yml suffix.
+
+    Anything else is an id, so a file named ``core`` in the working directory never stands in for the
+    bundled profile ``core``.
+    """
+    text = str(name)
+    return isinstance(name, Path) or "/" in text or os.sep in text or text.endswith((".yaml", ".yml"))
+
+
+def find_profile(name: str | Path, search: tuple[Path, ...] = ()) -> Path:
+    """A profile by file path (``./core``, ``dir/core``, ``core.yaml``) or by id (``core`` → ``profiles/core.yaml``)."""
+    if is_path(name):
+        candidate = Path(name)
         if candidate.is_file():
             return candidate
-        raise ProfileError(f"no profile file at {name!r}")
+        raise ProfileError(f"no profile file at {str(name)!r}")
+    name = str(name)
     for directory in (*search, profiles_dir()):
         path = directory / f"{name}.yaml"
         if path.is_file():
@@ -325,7 +341,7 @@ def load_profile(
     ``validate_check(check_name, params)`` lets the caller (the check registry) reject unknown
     checks and parameters; the loader itself knows no checks.
     """
-    path = find_profile(str(name), search)
+    path = find_profile(name, search)
     raw = _read(path)
     profile_id = raw.data["id"]
     if path.stem != profile_id and path.parent == profiles_dir():
@@ -336,6 +352,8 @@ def load_profile(
 
     inherited: list[Requirement] = []
     for index, parent_id in enumerate(raw.data.get("extends", [])):
+        if not isinstance(parent_id, str) or not ID.fullmatch(parent_id):
+            raise raw.error(f"extends names profiles by id ({ID.pattern}), never by path", ("extends", index))
         try:
             parent = load_profile(parent_id, search=(path.parent, *search),
                                   validate_check=validate_check, _stack=(*_stack, profile_id))
