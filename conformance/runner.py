@@ -18,10 +18,24 @@ from .session import CheckContext, RunSession
 from .target import Exchange, TargetError
 from .verdicts import Verdict, requirement_verdict
 
-__all__ = ["SUITE_CODES", "Runner"]
+__all__ = ["SUITE_CODES", "Runner", "judges_traffic", "oracles_last"]
 
 # Codes of what the runner itself concludes (checks/codes.yaml, `suite`); a check's findings carry its own.
-SUITE_CODES = {"target": "SC001", "internal": "SC002", "deadline": "SC003", "capability": "SC004"}
+SUITE_CODES = {"target": "SC001", "internal": "SC002", "deadline": "SC003", "capability": "SC004",
+               "vacuous": "SC005"}
+_ORACLE_PREFIX = "oracle."
+# Checks that conclude from what the vendor attests, not from exchanges (DESIGN §4: manual evidence).
+_WITHOUT_EXCHANGES = ("institutions.",)
+
+
+def judges_traffic(requirement: Requirement) -> bool:
+    """Whether a requirement names an oracle: it judges the traffic of the whole run, so it runs last."""
+    return any(call.check.startswith(_ORACLE_PREFIX) for call in requirement.checks)
+
+
+def oracles_last(requirements: list[Requirement]) -> list[Requirement]:
+    """The run order: every requirement that names no oracle, in profile order, then those that do."""
+    return [r for r in requirements if not judges_traffic(r)] + [r for r in requirements if judges_traffic(r)]
 
 
 class Runner:
@@ -102,6 +116,11 @@ class Runner:
                 f"internal error in check {call.check!r}: {type(exc).__name__}: {self.session.target.redact(str(exc))}",
                 code=SUITE_CODES["internal"]))
         duration = time.perf_counter() - started
+        if (ctx.exchange_count == 0 and not call.check.startswith((_ORACLE_PREFIX, *_WITHOUT_EXCHANGES))
+                and all(f.verdict is Verdict.PASS for f in findings)):
+            findings.append(Finding(  # a check that saw nothing cannot have seen a violation
+                Verdict.INCONCLUSIVE, f"check {call.check!r} made no request, so no exchange could show a "
+                                      "violation; nothing was judged", code=SUITE_CODES["vacuous"]))
         code = finding_code(call.check)
         findings = [self._redacted(f if f.code else dataclasses.replace(f, code=code)) for f in findings]
         verdict = max((f.verdict for f in findings), key=lambda v: v.severity, default=Verdict.PASS)

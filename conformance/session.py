@@ -21,6 +21,7 @@ from .catalogue import Catalogue, Collection, catalogue
 from .credentials import Credentials, Role, issued_for
 from .fixtures import load_fixture, resolve
 from .options import DEFAULT_MAX_EXAMPLES, resolve_env
+from .oracles import Traffic
 from .profiles import CheckCall, Requirement
 from .results import Finding, Halt
 from .schemas import SchemaStore, schema_store
@@ -69,6 +70,9 @@ class RunSession:
         self._discovery: dict[str, Any] | None = None
         self._discovery_error: str | None = None
         self._parents: dict[str, str] = {}
+        # Every exchange of the run, judged by every oracle that applies to it (conformance/oracles).
+        self.traffic = Traffic(self.catalogue, self.credentials, target.base_url)
+        target.observers.append(self.traffic.observe)
 
     # -- discovery, fetched once
     def discovery(self) -> dict[str, Any]:
@@ -130,6 +134,7 @@ class RunSession:
         return role
 
     def context(self, requirement: Requirement, call: CheckCall) -> CheckContext:
+        self.traffic.origin = f"{requirement.id} ({call.check})"  # whose requests the oracles judge next
         return CheckContext(self, requirement, call)
 
 
@@ -170,6 +175,15 @@ class CheckContext:
             self._tail.append(exchange)
         self.last_exchange = exchange
         return exchange
+
+    def cite(self, exchange: Exchange) -> None:
+        """File an exchange another check made as this check's evidence, as the proof of the next finding."""
+        self.exchange_count += 1
+        if len(self.exchanges) < _KEEP_FIRST:
+            self.exchanges.append(exchange)
+        else:
+            self._tail.append(exchange)
+        self.last_exchange = exchange
 
     def evidence(self) -> tuple[list[Exchange], int]:
         """The exchanges kept as evidence, and how many were left out between them."""

@@ -31,7 +31,7 @@ from .reports.junit import compact_properties, result_properties
 from .reports.signing import trusted_keys
 from .reports.waivers import Exemptions, waiver_lines
 from .results import RequirementResult
-from .runner import Runner
+from .runner import Runner, judges_traffic
 from .schemas import schema_store
 from .session import RunSession
 from .target import Target, TargetError
@@ -228,6 +228,14 @@ class ConformancePlugin:
             workeroutput["sc_created"] = json.dumps(self._runner.session.created)
             if self._cleanups:
                 workeroutput["sc_cleanup"] = json.dumps(self._cleanups[-1])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Requirements that name an oracle run after every other: they judge the traffic of the whole run."""
+        def late(item: pytest.Item) -> bool:
+            return isinstance(item, RequirementItem) and judges_traffic(item.requirement)
+
+        items[:] = [i for i in items if not late(i)] + [i for i in items if late(i)]
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> ProfileFile | None:
         profile = self.by_path.get(file_path.resolve())

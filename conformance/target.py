@@ -188,6 +188,8 @@ class Target:
         self.secrets: list[str] = [s for s in [token, *(secrets or [])] if s]
         self.rate_limits = RateLimits(budget=retry_budget)
         self._sleep = sleep
+        # Called with every exchange as it completes (after any Retry-After waits): the run's oracles.
+        self.observers: list[Callable[[Exchange], None]] = []
         redaction.register_secrets(self.secrets)
         limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
         self._clamp = WallClockTransport(verify=verify, limits=limits) if transport is None else None
@@ -266,6 +268,8 @@ class Target:
                                           params=params, token=token)
             wait = retry_after(exchange.headers.get("retry-after")) if exchange.status in RETRY_STATUSES else None
             if wait is None:
+                for observe in self.observers:
+                    observe(exchange)
                 return exchange
             self._wait(exchange, wait, attempt)
         raise AssertionError("unreachable: the last attempt either returns or raises")

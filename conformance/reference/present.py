@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..catalogue import Collection, catalogue
+from ..formats import is_identity_number
 from ..schemas import schema_store
 from .store import Record
 
@@ -62,8 +63,14 @@ def scrub_personal(collection: Collection, candidate: Any, errors: list[dict[str
         message = str(error.get("message", ""))
         for value, masked in values:
             message = message.replace(value, masked)
+        # an identity number quoted from a field that must not hold one (a passage's pseudonym) is masked too
+        message = _IDENTITY_NUMBER.sub(lambda m: mask_identity_number(m.group(0)) if is_identity_number(m.group(0))
+                                       else m.group(0), message)
         scrubbed.append({**error, "message": message})
     return scrubbed
+
+
+_IDENTITY_NUMBER = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
 
 
 _FRACTION = re.compile(r"\.[0-9]+(?=Z$)")

@@ -1,0 +1,243 @@
+"""Oracles: statements that hold for every response of a kind, judged on every exchange the run makes.
+
+A check makes requests and judges what it asked for; an oracle judges what *any* check or probe asked for.
+Each oracle is a small named function with an applicability predicate built from data — the method and the
+kind of path (from the catalogue), the status class, the collection's schema, the scopes and community of
+the token that was sent — so a new collection, field or role is judged without touching an oracle.
+
+The run's :class:`Traffic` sees each exchange as :class:`~conformance.target.Target` completes it, classifies
+it once (:class:`View`), lets every applicable oracle judge it, and keeps per oracle and collection how many
+exchanges were judged and the first violations with their exchange. A profile names an oracle like a check
+(``oracle.<name>``, see ``checks/oracle.py``); that check reports the ledger against the requirement that
+states the rule, and is ``inconclusive`` when no exchange of the run could have shown a violation.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from ..catalogue import TRANSITIONS_SUFFIX, Catalogue, Collection
+from ..credentials import Credentials, Role
+
+if TYPE_CHECKING:
+    from ..target import Exchange
+
+__all__ = ["ORACLES", "Judged", "OracleSpec", "Traffic", "View", "Violation", "oracle"]
+
+_KEEP_VIOLATIONS = 3  # per oracle and collection, with their exchanges; the rest are counted
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What one exchange showed against an oracle's statement."""
+
+    message: str
+    location: str | None = None
+    expected: Any = None
+    found: Any = None
+
+
+@dataclass
+class View:
+    """One exchange as the oracles see it: what kind of request it was, on which collection, by which role."""
+
+    exchange: Exchange
+    kind: str  # discovery, conformance, list, create, read, update, delete, transition, other
+    collection: Collection | None
+    item_id: str | None
+    token: str  # "none", "role" (a token of the credentials) or "unknown" (one a check made up)
+    role: Role | None
+    query: dict[str, str]
+    origin: str  # the requirement and check whose request it was
+    serial: int  # the exchange's place in the run
+    page: dict[str, Any]  # the catalogue's paging parameters
+    _body: Any = field(default=None, repr=False)
+    _parsed: bool = field(default=False, repr=False)
+
+    @property
+    def status(self) -> int:
+        return self.exchange.status
+
+    @property
+    def method(self) -> str:
+        return self.exchange.method
+
+    @property
+    def succeeded(self) -> bool:
+        return 200 <= self.status < 300
+
+    @property
+    def is_write(self) -> bool:
+        return self.kind in ("create", "update", "delete", "transition")
+
+    def body(self) -> Any:
+        """The response body as JSON, or None when it is not JSON (or was cut)."""
+        if not self._parsed:
+            self._parsed = True
+            try:
+                self._body = self.exchange.json() if self.exchange.body else None
+            except ValueError:
+                self._body = None
+        return self._body
+
+    def sent(self) -> Any:
+        """The request body as JSON, or None."""
+        raw = self.exchange.request_body
+        if not raw:
+            return None
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None
+
+    def entities(self) -> list[tuple[str, dict[str, Any]]]:
+        """The records a successful response of a collection carries, each with its JSON pointer:
+        the items of a page, or the entity a create, read, change or transition answers with."""
+        if not self.succeeded or self.collection is None:
+            return []
+        body = self.body()
+        if self.kind == "list":
+            items = body.get("items") if isinstance(body, dict) else None
+            return [(f"/items/{i}", e) for i, e in enumerate(items) if isinstance(e, dict)] if isinstance(items, list) else []
+        if self.kind in ("create", "read", "update", "transition") and isinstance(body, dict):
+            return [("", body)]
+        return []
+
+    def holds(self, scope: str) -> bool:
+        """Whether the token sent holds ``scope`` as far as the credentials say (unknown tokens hold nothing)."""
+        return self.role is not None and scope in self.role.scopes
+
+    def describe(self) -> str:
+        return f"{self.method} {urlsplit(self.exchange.url).path} ({self.status})"
+
+
+Judge = Callable[[View, "Traffic"], Iterator[Violation]]
+Applies = Callable[[View], bool]
+
+
+@dataclass(frozen=True)
+class OracleSpec:
+    name: str
+    judge: Judge
+    applies: Applies
+    scope: str  # what kind of exchange it judges, in words (for `checks show` and an inconclusive verdict)
+
+    @property
+    def doc(self) -> str:
+        return (self.judge.__doc__ or "").strip()
+
+
+ORACLES: dict[str, OracleSpec] = {}
+
+
+def oracle(name: str, *, applies: Applies, scope: str) -> Callable[[Judge], Judge]:
+    """Register an oracle: ``judge(view, traffic)`` yields a :class:`Violation` per breach of its statement
+    in one exchange for which ``applies(view)`` holds."""
+
+    def register(function: Judge) -> Judge:
+        if name in ORACLES and ORACLES[name].judge is not function:
+            raise ValueError(f"oracle {name!r} registered twice")
+        ORACLES[name] = OracleSpec(name, function, applies, scope)
+        return function
+
+    return register
+
+
+@dataclass
+class Judged:
+    """What an oracle concluded over the run for one collection (or for exchanges of no collection)."""
+
+    count: int = 0
+    violations: list[tuple[Violation, Exchange, str]] = field(default_factory=list)
+    more: int = 0
+
+
+class Traffic:
+    """Every exchange of a run, classified once and judged by every oracle that applies to it."""
+
+    def __init__(self, catalogue: Catalogue, credentials: Credentials, base_url: str) -> None:
+        from . import model, rules  # noqa: F401  (registers the oracles)
+
+        self.catalogue = catalogue
+        self.base_path = urlsplit(base_url).path.rstrip("/")
+        self._tokens = {r.token: r for r in credentials.roles.values() if r.token}
+        self._by_path = {c.path: c for c in catalogue.collections.values()}
+        self.ledger: dict[str, dict[str, Judged]] = collections.defaultdict(dict)
+        self.origin = "the run"
+        self.count = 0
+        self.model = model.RecordModel(catalogue)
+        self.state: dict[str, Any] = {}  # what oracles keep between exchanges (walks in progress, …)
+
+    def add_credentials(self, credentials: Credentials) -> None:
+        self._tokens.update({r.token: r for r in credentials.roles.values() if r.token})
+
+    def classify(self, exchange: Exchange) -> View:
+        parts = urlsplit(exchange.url)
+        path = parts.path
+        if self.base_path and path.startswith(self.base_path):
+            path = path[len(self.base_path):] or "/"
+        kind, collection, item = "other", None, None
+        if path == self.catalogue.discovery_path:
+            kind = "discovery"
+        elif path == self.catalogue.conformance_path:
+            kind = "conformance"
+        else:
+            head, _, rest = path.lstrip("/").partition("/")
+            collection = self._by_path.get("/" + head)
+            if collection is not None:
+                method = exchange.method
+                if not rest:
+                    kind = {"GET": "list", "POST": "create"}.get(method, "other")
+                elif rest.endswith(TRANSITIONS_SUFFIX) and rest.count("/") == 1:
+                    item = unquote(rest[: -len(TRANSITIONS_SUFFIX)])
+                    kind = "transition" if method == "POST" else "other"
+                elif "/" not in rest:
+                    item = unquote(rest)
+                    kind = {"GET": "read", "PATCH": "update", "DELETE": "delete"}.get(method, "other")
+        authorization = exchange.request_headers.get("authorization") or exchange.request_headers.get("Authorization")
+        role, token = None, "none"
+        if authorization:
+            bearer = authorization[7:] if authorization[:7].lower() == "bearer " else authorization
+            role = self._tokens.get(bearer)
+            token = "role" if role is not None else "unknown"
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        self.count += 1
+        return View(exchange, kind, collection, item, token, role, query, self.origin, self.count,
+                    self.catalogue.page)
+
+    def observe(self, exchange: Exchange) -> None:
+        """Judge one exchange by every oracle that applies; an oracle's own error never reaches the run."""
+        view = self.classify(exchange)
+        for spec in ORACLES.values():
+            try:
+                if not spec.applies(view):
+                    continue
+                violations = list(spec.judge(view, self))
+            except Exception as exc:  # a bug of ours is reported, never a crash or a pass
+                violations = [Violation(f"internal error in oracle {spec.name}: {type(exc).__name__}: {exc}")]
+            judged = self.ledger[spec.name].setdefault(view.collection.name if view.collection else "", Judged())
+            judged.count += 1
+            for violation in violations:
+                if len(judged.violations) < _KEEP_VIOLATIONS:
+                    judged.violations.append((violation, exchange, view.origin))
+                else:
+                    judged.more += 1
+        try:
+            self.model.observe(view)
+        except Exception:  # the model is an oracle's input: a platform's odd answer must not crash the run
+            pass
+
+    def judged(self, name: str, collections: list[str] | None = None) -> Judged:
+        """The ledger of oracle ``name``, over ``collections`` (None: every exchange it judged)."""
+        total = Judged()
+        for key, part in self.ledger.get(name, {}).items():
+            if collections is None or key in collections:
+                total.count += part.count
+                total.violations += part.violations
+                total.more += part.more
+        return total

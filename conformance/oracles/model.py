@@ -1,0 +1,337 @@
+"""A model of what the run wrote, and the oracles that compare every read with it.
+
+The model keeps each record the run created: the members the client wrote (merge patches applied per
+RFC 7396), the community it belongs to, when it was written, changed and deleted, its last ``updated_at``,
+and the personal data the run ever sent. Every read of a record the model knows — by id, on any page of
+any listing, in the answer to a change or a transition — is compared with it, whichever check made the
+request; every walk of a listing that reaches its end is compared with the records that must be on it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ..catalogue import Catalogue
+from ..schemas import schema_store
+from . import Traffic, View, Violation, oracle
+from .rules import _at, _sensitive_tags, instant
+
+__all__ = ["Record", "RecordModel", "apply_merge_patch", "same_value"]
+
+_SAME_INSTANT_SECONDS = 0.001  # S9: a client's date-time reads back as the same instant to the millisecond
+_MAX_WALKS = 200
+
+
+def apply_merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7396: objects merge member by member, null removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    result = dict(target) if isinstance(target, dict) else {}
+    for member, value in patch.items():
+        if value is None:
+            result.pop(member, None)
+        else:
+            result[member] = apply_merge_patch(result.get(member), value)
+    return result
+
+
+def same_value(sent: Any, got: Any) -> bool:
+    """Equal as the standard means it: objects by the members sent (a platform may add its own), arrays item by
+    item, date-times as instants to the millisecond, numbers by value (5 and 5.0 are one JSON number)."""
+    if isinstance(sent, dict):
+        return isinstance(got, dict) and all(k in got and same_value(v, got[k]) for k, v in sent.items())
+    if isinstance(sent, list):
+        return isinstance(got, list) and len(sent) == len(got) and all(map(same_value, sent, got))
+    if isinstance(sent, bool) or isinstance(got, bool):
+        return type(sent) is type(got) and sent == got
+    if isinstance(sent, int | float) and isinstance(got, int | float):
+        return sent == got
+    if isinstance(sent, str) and isinstance(got, str) and sent != got:
+        a, b = instant(sent), instant(got)
+        return a is not None and b is not None and abs((a - b).total_seconds()) < _SAME_INSTANT_SECONDS
+    return type(sent) is type(got) and sent == got
+
+
+@functools.cache
+def _writable_members(schema_ref: str) -> frozenset[str]:
+    """The top-level members a client writes: the schema's properties that are not readOnly."""
+    schema = schema_store().validator(schema_ref).schema
+    members: dict[str, bool] = {}
+
+    def visit(node: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        for name, sub in (node.get("properties") or {}).items():
+            read_only = isinstance(sub, dict) and sub.get("readOnly") is True
+            members[name] = members.get(name, False) or read_only
+        for sub in node.get("allOf", []):
+            visit(sub)
+
+    visit(schema)
+    return frozenset(name for name, read_only in members.items() if not read_only)
+
+
+@dataclass
+class Record:
+    collection: str
+    id: str
+    expected: dict[str, Any]
+    community: str | None
+    born: int
+    changed: int
+    written_by: dict[str, str] = field(default_factory=dict)  # member -> "create" or "merge patch"
+    deleted: int | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class Walk:
+    collection: str
+    reader: str
+    role: Any
+    since: datetime | None
+    start: int
+    pages: int = 0
+    ids: list[str] = field(default_factory=list)
+
+
+class RecordModel:
+    """What the run wrote, kept from the exchanges as they complete (see :meth:`observe`)."""
+
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
+        self.records: dict[tuple[str, str], Record] = {}
+        self.personal: set[str] = set()  # identity and phone numbers the run sent
+        self.walks: dict[str, Walk] = {}  # next_cursor -> the walk it continues
+
+    def get(self, collection: str, record_id: Any) -> Record | None:
+        return self.records.get((collection, str(record_id))) if record_id is not None else None
+
+    def community_of(self, collection: str, record_id: Any) -> str | None:
+        record = self.get(collection, record_id)
+        return record.community if record is not None else None
+
+    def _community(self, collection: str, entity: dict[str, Any], sent: dict[str, Any]) -> str | None:
+        coll = self.catalogue.collections[collection]
+        if collection == "communities":
+            return str(entity.get("id"))
+        for member, target in coll.references.items():
+            if target == "communities":
+                value = entity.get(member, sent.get(member))
+                return str(value) if value is not None else None
+        return None
+
+    def observe(self, view: View) -> None:
+        """Take in what a completed exchange wrote (after the oracles judged it against the model before it)."""
+        coll = view.collection
+        if coll is None:
+            return
+        sent = view.sent()
+        if isinstance(sent, dict) and view.is_write:
+            for pointer in coll.pii_fields:
+                value = _at(sent, pointer)
+                if isinstance(value, str) and len(value) >= 7:
+                    self.personal.add(value)
+        if not view.succeeded:
+            return
+        body = view.body()
+        members = _writable_members(coll.schema)
+        if view.kind == "create" and isinstance(body, dict) and body.get("id") is not None and isinstance(sent, dict):
+            expected = {k: v for k, v in sent.items() if k in members and v is not None}
+            created = Record(coll.name, str(body["id"]), expected, self._community(coll.name, body, sent),
+                             view.serial, view.serial, dict.fromkeys(expected, "create"))
+            created.updated_at = instant(body.get("updated_at"))
+            self.records[(coll.name, created.id)] = created
+            return
+        record = self.get(coll.name, view.item_id)
+        if record is None:
+            return
+        if view.kind == "update" and isinstance(sent, dict):
+            patch = {k: v for k, v in sent.items() if k in members}
+            record.expected = apply_merge_patch(record.expected, patch)
+            record.written_by.update(dict.fromkeys(patch, "merge patch"))
+            record.changed = view.serial
+        elif view.kind == "transition":
+            record.changed = view.serial
+        elif view.kind == "delete":
+            record.deleted = view.serial
+            return
+        if view.kind in ("update", "transition") and isinstance(body, dict):
+            record.updated_at = instant(body.get("updated_at")) or record.updated_at
+
+    def predicted(self, view: View, record: Record) -> dict[str, Any]:
+        """What ``record`` must show in ``view``'s answer: a change's answer already holds its merge patch."""
+        expected = record.expected
+        sent = view.sent()
+        if view.kind == "update" and isinstance(sent, dict) and view.collection is not None:
+            members = _writable_members(view.collection.schema)
+            expected = apply_merge_patch(expected, {k: v for k, v in sent.items() if k in members})
+        return expected
+
+
+def _shown_to(view: View, expected: dict[str, Any]) -> dict[str, Any]:
+    """What the reading token may see of ``expected``: masked members are the masking oracle's, and sensitive
+    tags are left out for a token without the `sensitive` scope."""
+    assert view.collection is not None
+    shown = dict(expected)
+    if not view.holds("pii"):
+        for pointer in view.collection.pii_fields:
+            head, _, rest = pointer.strip("/").partition("/")
+            if not rest:
+                shown.pop(head, None)
+            elif isinstance(shown.get(head), dict):
+                shown[head] = {k: v for k, v in shown[head].items() if k != rest}
+    if not view.holds("sensitive") and isinstance(shown.get("tags"), list):
+        sensitive = _sensitive_tags()
+        shown["tags"] = [t for t in shown["tags"] if t not in sensitive]
+    return shown
+
+
+@oracle("model_read", scope="every record the run wrote, wherever a successful response shows it",
+        applies=lambda v: bool(v.entities()))
+def model_read(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A record reads back as the run wrote it — every member of its create, merge patches applied (RFC 7396:
+    members change, null removes, the rest stays) — by id, on every page of every listing, and in the answer
+    to a change or transition, date-times as instants (CORE-GEN-003)."""
+    model = traffic.model
+    assert view.collection is not None
+    for pointer, entity in view.entities():
+        record = model.get(view.collection.name, entity.get("id"))
+        if record is None or record.deleted is not None:
+            continue
+        expected = _shown_to(view, model.predicted(view, record))
+        for member, value in expected.items():
+            if member not in entity:
+                yield Violation(f"{view.describe()}: `{member}` (written by the run's "
+                                f"{record.written_by.get(member, 'create')}) is missing", f"{pointer}/{member}",
+                                _short(value), None)
+            elif not same_value(value, entity[member]):
+                yield Violation(f"{view.describe()}: `{member}` reads back other than the run's "
+                                f"{record.written_by.get(member, 'create')} wrote it", f"{pointer}/{member}",
+                                _short(value), _short(entity[member]))
+        if view.kind == "update":  # members the merge patch removed stay removed
+            sent = view.sent()
+            for member, value in (sent.items() if isinstance(sent, dict) else ()):
+                if value is None and member in entity and entity[member] is not None:
+                    yield Violation(f"{view.describe()}: `{member}` was removed by the merge patch (null) but is "
+                                    "still there", f"{pointer}/{member}", None, _short(entity[member]))
+
+
+def _short(value: Any) -> Any:
+    text = repr(value)
+    return value if len(text) <= 120 else text[:117] + "…"
+
+
+@oracle("deleted_gone", scope="every request on a record the run deleted, and every listing after it",
+        applies=lambda v: v.collection is not None and v.kind in ("read", "update", "transition", "list"))
+def deleted_gone(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A record deleted with success answers 404 (or 410) from then on and is listed nowhere (CORE-CRUD-007)."""
+    model = traffic.model
+    assert view.collection is not None
+    if view.kind != "list":
+        record = model.get(view.collection.name, view.item_id)
+        if record is not None and record.deleted is not None and view.succeeded:
+            yield Violation(f"{view.describe()}: the record was deleted, yet the platform answered {view.status}",
+                            expected="404 or 410", found=view.status)
+        return
+    for pointer, entity in view.entities():
+        record = model.get(view.collection.name, entity.get("id"))
+        if record is not None and record.deleted is not None and record.deleted < view.serial:
+            yield Violation(f"{view.describe()}: a record the run deleted is still listed", f"{pointer}/id",
+                            None, entity.get("id"))
+
+
+def _reader(view: View) -> str:
+    return view.role.name if view.role is not None else view.token
+
+
+def _walkable(view: View, *, synced: bool) -> bool:
+    """A plain walk of a listing (only limit and cursor), or an `updated_since` one (``synced``)."""
+    if view.kind != "list" or not view.succeeded or view.collection is None or view.token != "role":
+        return False
+    page = view.page
+    others = set(view.query) - {page["limit_param"], page["cursor_param"]}
+    return others == ({page["updated_since_param"]} if synced else set())
+
+
+def _walk_step(view: View, traffic: Traffic, *, synced: bool) -> Walk | None:
+    """Follow the walk ``view`` belongs to; the walk when this page ends it (``next_cursor`` null)."""
+    body = view.body()
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        return None
+    walks: dict[str, Walk] = traffic.state.setdefault("walks-synced" if synced else "walks", {})
+    cursor = view.query.get(view.page["cursor_param"])
+    assert view.collection is not None
+    if cursor is None:
+        since = instant(view.query.get(view.page["updated_since_param"])) if synced else None
+        walk = Walk(view.collection.name, _reader(view), view.role, since, view.serial)
+    else:
+        found = walks.pop(cursor, None)
+        if found is None:
+            return None
+        walk = found
+    walk.pages += 1
+    walk.ids.extend(str(item.get("id")) for item in items if isinstance(item, dict))
+    following = body.get("next_cursor")
+    if isinstance(following, str) and following:
+        if len(walks) >= _MAX_WALKS:
+            walks.pop(next(iter(walks)))
+        walks[following] = walk
+        return None
+    return walk
+
+
+def _must_list(traffic: Traffic, walk: Walk) -> Iterator[Record]:
+    """The records a finished walk must have shown: written before it began, not deleted, visible to the reader."""
+    role = walk.role
+    coll = traffic.catalogue.collections[walk.collection]
+    if role is None or coll.scopes.get("read", "") not in role.scopes:
+        return
+    for record in traffic.model.records.values():
+        if record.collection != walk.collection or record.changed >= walk.start or record.deleted is not None:
+            continue
+        if role.community and record.community != role.community:
+            continue
+        if walk.since is not None and (record.updated_at is None or record.updated_at < walk.since):
+            continue
+        yield record
+
+
+def _judge_walk(view: View, walk: Walk, traffic: Traffic, what: str) -> Iterator[Violation]:
+    seen: set[str] = set()
+    for record_id in walk.ids:
+        if record_id in seen:
+            yield Violation(f"{view.describe()}: {what} of {walk.pages} page(s) lists record {record_id!r} twice",
+                            "/items", "each record once", record_id)
+        seen.add(record_id)
+    missing = [r.id for r in _must_list(traffic, walk) if r.id not in seen]
+    if missing:
+        yield Violation(f"{view.describe()}: {what} of {walk.pages} page(s) as {walk.reader!r} left out "
+                        f"{len(missing)} record(s) the run wrote before it began", "/items",
+                        "every record written before the walk", missing[:5])
+
+
+@oracle("walk_complete", scope="every walk of a listing followed to its last page",
+        applies=lambda v: _walkable(v, synced=False))
+def walk_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """Following `next_cursor` from the first page to the last visits every record exactly once: each record the
+    run wrote before the walk began (and did not delete), that the reader may see, is listed, and none twice
+    (CORE-PAGE-003)."""
+    walk = _walk_step(view, traffic, synced=False)
+    if walk is not None:
+        yield from _judge_walk(view, walk, traffic, "a walk")
+
+
+@oracle("sync_complete", scope="every `updated_since` walk followed to its last page",
+        applies=lambda v: _walkable(v, synced=True))
+def sync_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """`updated_since=T` returns exactly the records updated at or after T: every record the run last wrote
+    before the walk began, whose `updated_at` is at or after T, is listed once (CORE-SYNC-001)."""
+    walk = _walk_step(view, traffic, synced=True)
+    if walk is not None:
+        yield from _judge_walk(view, walk, traffic, "an updated_since walk")
