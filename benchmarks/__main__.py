@@ -5,6 +5,8 @@
     validation     entity validations per second: compiled, compiled per call, jsonschema-rs
     pagination     100,000 residents swept through pagination with flat memory
     peer           Schemathesis against the same reference platform from our OpenAPI document
+    mutation       behavioural mutants of the reference platform the requirements kill: score and survivors
+                   (SC_BENCH_MUTANTS=N samples N, seeded by SC_BENCH_SEED; =all runs every one)
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ("certification", "overhead", "validation", "pagination", "peer")
+NAMES = ("certification", "overhead", "validation", "pagination", "peer", "mutation")
 
 
 def main(argv: list[str]) -> int:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Iterator, Sequence
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, cast
 
 from .attestations import Attestation, register_attestations
 from .credentials import Credentials, Role, register_issued
@@ -76,9 +76,12 @@ def _attestations() -> dict[str, Attestation]:
 
 
 @contextlib.contextmanager
-def embedded_reference(faults: Sequence[str] = (), *, variants: Sequence[str] = (), declared_profiles: Sequence[tuple[str, str]] | None = None
-                       ) -> Iterator[Embedded]:
-    """Yield ``(base_url, token)`` of a fresh reference platform on a free loopback port (``.credentials`` too)."""
+def embedded_reference(faults: Sequence[str] = (), *, variants: Sequence[str] = (), declared_profiles: Sequence[tuple[str, str]] | None = None,
+                       wrap: Callable[[Any], Any] | None = None) -> Iterator[Embedded]:
+    """Yield ``(base_url, token)`` of a fresh reference platform on a free loopback port (``.credentials`` too).
+
+    ``wrap`` receives the platform's ASGI app and returns the app to serve (a mutant of
+    :mod:`conformance.reference.mutants`, outside the platform's code)."""
     from .reference import create_app, running
     from .reference.faults import validate_faults
     from .reference.variants import validate_variants
@@ -89,7 +92,7 @@ def embedded_reference(faults: Sequence[str] = (), *, variants: Sequence[str] = 
     kwargs = {} if declared_profiles is None else {"declared_profiles": list(declared_profiles)}
     app = create_app(faults=tuple(faults), variants=tuple(variants), secret=secret, **kwargs)
     credentials = _credentials(app.state.platform, _tenants(app.state.platform))
-    with running(app) as origin:
+    with running(app if wrap is None else cast(Any, wrap(app))) as origin:
         base_url = origin + app.state.platform.prefix
         register_issued(base_url, credentials)
         register_attestations(base_url, _attestations())

@@ -1,0 +1,185 @@
+"""Mutation score: how many behavioural mutants of the reference platform the bundled requirements kill.
+
+Each sampled mutant (:mod:`conformance.reference.mutants`) wraps a fresh reference platform; the requirements
+of every bundled profile run in this process against it, the ones the mutant names first. A mutant is killed
+when a requirement fails; the run stops at the first failure (killed at a named requirement, or elsewhere when
+the named ones pass). A survivor is a gap to close, or a behaviour the standard allows (then it belongs in
+``ALLOWED`` and is not generated).
+
+``SC_BENCH_MUTANTS=N`` samples N mutants (default 60; ``all`` runs every one), seeded by ``SC_BENCH_SEED``
+(default 1). Writes ``benchmarks/results/mutation.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from conformance.checks import validate_call
+from conformance.embedded import embedded_reference
+from conformance.profiles import Requirement, load_profile, profile_ids
+from conformance.reference.mutants import ALLOWED, OPERATORS, MutantSpec, generate_mutants, wrap_with
+from conformance.runner import Runner
+from conformance.session import RunSession
+from conformance.target import Target
+from conformance.verdicts import Verdict
+
+from ._harness import RESULTS, environment
+
+DEFAULT_SAMPLE = 60
+RUN_SEED = 20261206  # the seed of every run against a mutant (what the checks generate), not the sampling seed
+
+
+def requirements() -> list[tuple[Requirement, str]]:
+    """Every requirement of every bundled profile once, with the profile that runs it (its home first)."""
+    seen: dict[str, tuple[Requirement, str]] = {}
+    for pid in profile_ids():
+        for requirement in load_profile(pid, validate_check=validate_call).requirements:
+            if requirement.id not in seen or requirement.profile == pid:
+                seen[requirement.id] = (requirement, pid)
+    return list(seen.values())
+
+
+def _finding(result: Any) -> str:
+    for check in result.checks:
+        for finding in check.findings:
+            if finding.verdict == Verdict.FAIL:
+                return str(finding.message)[:300]
+        if check.verdict == Verdict.FAIL:
+            return str(check.message)[:300]
+    return ""
+
+
+def judge(spec: MutantSpec | None, every: Sequence[tuple[Requirement, str]], *, stop: bool = True,
+          only: Iterable[str] | None = None, skip: Iterable[str] = ()) -> dict[str, Any]:
+    """Run the requirements against the platform wrapped by ``spec`` (None: the identity middleware):
+    the named ones first; with ``stop``, until the first failure. ``only`` narrows the requirements run;
+    ``skip`` leaves out the ones that do not pass on the platform unmutated (they cannot tell a kill)."""
+    named = spec.requirements if spec else ()
+    wanted, left_out = None if only is None else set(only), set(skip)
+    chosen = [pair for pair in every if (wanted is None or pair[0].id in wanted) and pair[0].id not in left_out]
+    order = sorted(chosen, key=lambda pair: (pair[0].id not in named, named.index(pair[0].id)
+                                             if pair[0].id in named else 0))
+    started = time.perf_counter()
+    outcome: dict[str, Any] = {"killed_by": None, "at_named": False, "finding": "", "non_passing": {}, "ran": 0}
+    with embedded_reference(wrap=wrap_with(spec)) as (base_url, token):
+        target = Target(base_url, token=token)
+        try:
+            runner = Runner(RunSession(target, seed=RUN_SEED))
+            for requirement, pid in order:
+                result = runner.run_requirement(requirement, pid)
+                outcome["ran"] += 1
+                if result.verdict in (Verdict.PASS, Verdict.NOT_APPLICABLE):
+                    continue
+                outcome["non_passing"][requirement.id] = result.verdict.value
+                if result.verdict == Verdict.FAIL and outcome["killed_by"] is None:
+                    outcome.update(killed_by=requirement.id, at_named=requirement.id in named,
+                                   finding=_finding(result), level=requirement.level)
+                    if stop:
+                        break
+        finally:
+            target.close()
+    outcome["seconds"] = round(time.perf_counter() - started, 2)
+    return outcome
+
+
+def _reason(spec: MutantSpec, outcome: dict[str, Any]) -> str:
+    others = {k: v for k, v in outcome["non_passing"].items()}
+    tail = f"; not passing but not failing: {others}" if others else ""
+    if spec.requirements:
+        return (f"no requirement failed: {', '.join(spec.requirements)}, which the operator names, passed — "
+                f"no check exercises this place{tail}")
+    return f"no requirement failed, and no requirement of the bundled profiles covers this place{tail}"
+
+
+def sample(mutants: list[MutantSpec], wanted: str, seed: int) -> list[MutantSpec]:
+    if wanted.strip().lower() == "all":
+        return list(mutants)
+    count = max(0, min(int(wanted), len(mutants)))
+    return random.Random(seed).sample(mutants, count)
+
+
+def main() -> dict[str, Any]:
+    mutants = generate_mutants()
+    seed = int(os.environ.get("SC_BENCH_SEED", "1"))
+    chosen = sample(mutants, os.environ.get("SC_BENCH_MUTANTS", str(DEFAULT_SAMPLE)), seed)
+    every = requirements()
+    operators: dict[str, dict[str, int]] = {
+        name: {"generated": 0, "sampled": 0, "killed": 0, "killed_at_named": 0, "survived": 0} for name in OPERATORS}
+    for spec in mutants:
+        operators[spec.operator]["generated"] += 1
+    killed: list[dict[str, Any]] = []
+    survivors: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    print(f"== mutation: {len(chosen)} of {len(mutants)} mutants ({len(OPERATORS)} operators), seed {seed}")
+    # What does not pass unmutated cannot tell a kill: it is left out, and listed.
+    baseline = judge(None, every, stop=False)["non_passing"]
+    if baseline:
+        print(f"  not passing on the unmutated platform, left out: {baseline}")
+    for number, spec in enumerate(chosen, 1):
+        outcome = judge(spec, every, skip=baseline)
+        counts = operators[spec.operator]
+        counts["sampled"] += 1
+        entry = {"id": spec.id, "operator": spec.operator, "place": spec.place, "description": spec.description,
+                 "requirements": list(spec.requirements), "seconds": outcome["seconds"], "ran": outcome["ran"]}
+        if outcome["killed_by"]:
+            counts["killed"] += 1
+            counts["killed_at_named"] += bool(outcome["at_named"])
+            killed.append({**entry, "killed_by": outcome["killed_by"], "at_named": outcome["at_named"],
+                           "level": outcome.get("level"), "finding": outcome["finding"]})
+            where = "named" if outcome["at_named"] else ("elsewhere" if spec.requirements else "unnamed")
+            print(f"  [{number}/{len(chosen)}] killed   {spec.id}  by {outcome['killed_by']} ({where}, "
+                  f"{outcome['seconds']:.1f} s)", flush=True)
+        else:
+            counts["survived"] += 1
+            survivors.append({**entry, "reason": _reason(spec, outcome), "non_passing": outcome["non_passing"]})
+            print(f"  [{number}/{len(chosen)}] SURVIVED {spec.id}  ({outcome['seconds']:.1f} s)", flush=True)
+    wall = time.perf_counter() - started
+    score = len(killed) / len(chosen) if chosen else 0.0
+    named = [k for k in killed if k["requirements"]]
+    document = {
+        "benchmark": "mutation",
+        "environment": environment(),
+        "command": f"SC_BENCH_MUTANTS={os.environ.get('SC_BENCH_MUTANTS', DEFAULT_SAMPLE)} SC_BENCH_SEED={seed} "
+                   "python -m benchmarks mutation",
+        "seed": seed,
+        "mutants": len(mutants),
+        "operators_count": len(OPERATORS),
+        "sampled": len(chosen),
+        "killed": len(killed),
+        "killed_at_named": sum(1 for k in killed if k["at_named"]),
+        "killed_elsewhere": sum(1 for k in named if not k["at_named"]),
+        "killed_unnamed": len(killed) - len(named),
+        "score": round(score, 4),
+        "baseline_not_passing": baseline,
+        "requirements_run": len(every) - len(baseline),
+        "wall_s": round(wall, 1),
+        "operators": {name: {**counts, "family": OPERATORS[name].family} for name, counts in operators.items()},
+        "survivors": survivors,
+        "kills": killed,
+        "allowed": [{"behaviour": what, "allowed_by": why} for what, why in ALLOWED],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / "mutation.json"
+    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"  score {score:.1%}: {len(killed)} of {len(chosen)} killed ({document['killed_at_named']} at the named "
+          f"requirement, {document['killed_elsewhere']} elsewhere, {document['killed_unnamed']} naming none); "
+          f"{len(mutants)} mutants generated; {wall:.0f} s")
+    print(f"  {'operator':<26} {'made':>5} {'run':>4} {'killed':>6} {'named':>5} {'surv':>4}")
+    for name, counts in operators.items():
+        print(f"  {name:<26} {counts['generated']:>5} {counts['sampled']:>4} {counts['killed']:>6} "
+              f"{counts['killed_at_named']:>5} {counts['survived']:>4}")
+    if survivors:
+        print("  survivors:")
+        for survivor in survivors:
+            print(f"    {survivor['id']}: {survivor['description']} — {survivor['reason']}")
+    print(f"  → {path}")
+    return document
+
+
+if __name__ == "__main__":
+    main()
