@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from ..oracles.rules import bearer_challenge
 from ..results import Finding, fail
 from ..session import CheckContext
+from ..verdicts import Verdict
 from . import check
 from ._expect import JSON_TYPES, offered_collections, operations, record_to_aim_at
 
@@ -15,10 +17,12 @@ def json_media_type(ctx: CheckContext, *, collections: list[str]) -> Iterator[Fi
     """Successful responses are JSON media types in UTF-8 (charset absent or utf-8)."""
     paths = [ctx.catalogue.discovery_path, ctx.catalogue.conformance_path]
     paths += [ctx.collection(name).path for name in collections]
+    answered = 0
     for path in paths:
         exchange = ctx.get(path)
         if not 200 <= exchange.status < 300:
             continue
+        answered += 1
         content_type = exchange.headers.get("content-type", "")
         charset = next((p.split("=", 1)[1].strip().strip('"').lower()
                         for p in content_type.split(";")[1:] if p.strip().lower().startswith("charset=")), None)
@@ -32,6 +36,9 @@ def json_media_type(ctx: CheckContext, *, collections: list[str]) -> Iterator[Fi
             exchange.body.decode("utf-8")
         except UnicodeDecodeError as exc:
             yield fail(f"GET {path}: the body is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+    if not answered:  # nothing successful was seen, so nothing could show the rule broken
+        yield Finding(Verdict.INCONCLUSIVE, f"none of the {len(paths)} paths answered with success, so no "
+                                            "successful response could be examined")
 
 
 @check("http.bearer_required")
@@ -47,8 +54,8 @@ def bearer_required(ctx: CheckContext, *, collections: list[str] | None = None) 
                 yield fail(f"{op.method} {op.path} without a token answered {exchange.status}"
                            + (f"; {note}" if note else ""), expected=401, found=exchange.status)
                 continue
-            challenge = exchange.headers.get("www-authenticate", "")
-            if not challenge.lower().startswith("bearer"):
+            challenge = ", ".join(exchange.headers.get_list("www-authenticate"))
+            if not bearer_challenge(challenge):
                 yield fail(f"{op.method} {op.path}: 401 without a `WWW-Authenticate: Bearer …` challenge",
                            expected="Bearer realm=…", found=challenge or None, location="WWW-Authenticate")
 

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
+from ..oracles.rules import bearer_challenge
 from ..results import Finding, fail
 from ..session import CheckContext
 from ..verdicts import Verdict
@@ -86,7 +87,7 @@ def _refused(ctx: CheckContext, name: str, op: Operation, what: str, token: str)
         note = ctx.discard(name, exchange) if op.kind == "create" else None
         yield fail(f"{op.method} {op.path} with {what} answered {exchange.status}; it must be refused with 401"
                    + (f"; {note}" if note else ""), expected=401, found=exchange.status)
-    elif not exchange.headers.get("www-authenticate", "").lower().startswith("bearer"):
+    elif not bearer_challenge(", ".join(exchange.headers.get_list("www-authenticate"))):
         yield fail(f"{op.method} {op.path} with {what}: 401 without a `WWW-Authenticate: Bearer …` challenge",
                    location="WWW-Authenticate")
 

@@ -37,6 +37,11 @@ class Access:
         return "sensitive" in self.scopes
 
 
+def _challenge(platform: Any, bearer: str) -> str:
+    """The 401 challenge; the basic-and-bearer variant offers Basic beside it (RFC 9110 §11.6.1 allows several)."""
+    return f'Basic realm="legacy", {bearer}' if "basic-and-bearer" in platform.variants else bearer
+
+
 def authenticate(request: Request) -> Access:
     """The request's access, or a 401 problem when it has no valid bearer token."""
     platform = platform_of(request)
@@ -48,14 +53,14 @@ def authenticate(request: Request) -> Access:
         if scheme.lower() != "bearer":
             on_item = "item_id" in request.path_params and "challenge-missing-on-items" in platform.faults
             raise ProblemError(401, "unauthenticated", "send a bearer token in the Authorization header",
-                               headers={} if on_item else {"WWW-Authenticate": REALM})
+                               headers={} if on_item else {"WWW-Authenticate": _challenge(platform, REALM)})
         lax = "accepts-expired-token" in platform.faults or (
             "expired-token-accepted-on-writes" in platform.faults and request.method not in ("GET", "HEAD"))
         try:
             claims = verify_token(platform.secret, token.strip(), book=platform.token_book, check_expiry=not lax)
         except InvalidToken as exc:
             raise ProblemError(401, "unauthenticated", f"the bearer token is not valid: {exc}",
-                               headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'}) from None
+                               headers={"WWW-Authenticate": _challenge(platform, f'{REALM}, error="invalid_token"')}) from None
     community = claims.get("community", "*")
     return Access(scopes_of(claims), None if community == "*" else community)
 

@@ -54,8 +54,10 @@ def parse_instant(text: str) -> datetime | None:
         return None
 
 
-def encode_cursor(record: Record, limit: int) -> str:
-    raw = json.dumps({"u": record.updated_at, "s": record.seq, "l": limit}, separators=(",", ":"))
+def encode_cursor(record: Record, limit: int, *, by_creation: bool = False) -> str:
+    """The position after ``record``: its creation order in a plain listing, (updated_at, seq) in a sync."""
+    position = {"r": record.row} if by_creation else {"u": record.updated_at, "s": record.seq}
+    raw = json.dumps({**position, "l": limit}, separators=(",", ":"))
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -65,6 +67,8 @@ def _decode_cursor(text: str, max_limit: int) -> dict[str, Any]:
         cursor = json.loads(raw)
     except (binascii.Error, ValueError):
         raise _invalid("cursor", "not a cursor this platform issued") from None
+    if isinstance(cursor, dict) and type(cursor.get("r")) is int and 0 <= cursor["r"] < 2**63:
+        cursor = {**cursor, "u": "", "s": cursor["r"]}  # a plain listing's position: creation order
     if not (isinstance(cursor, dict) and isinstance(cursor.get("u"), str)
             and type(cursor.get("s")) is int and 0 <= cursor["s"] < 2**63
             and type(cursor.get("l")) is int and 1 <= cursor["l"] <= max_limit):

@@ -115,8 +115,10 @@ def _list(collection: Collection) -> Endpoint:
         since = None if "sync-ignores-filter" in platform.faults else query.since
         # newest-first orders plain listings only: the sync and the event feed have a required order.
         newest_first = "newest-first" in platform.variants and since is None and collection.name != "events"
+        # A plain listing walks in creation order, so a record changed during a walk is not listed again (S8).
+        by_creation = query.since is None and collection.name != "events"
         records = platform.store.page(collection.name, limit=size + 1, after=query.after, include_after=overlap,
-                                      since=since, newest_first=newest_first,
+                                      since=since, newest_first=newest_first, by_creation=by_creation,
                                       community=None if "tenant-list-leak" in platform.faults else access.community)
         if not records and "empty-page-404" in platform.faults:
             raise ProblemError(404, "not-found", f"no records in {collection.name}")
@@ -126,7 +128,7 @@ def _list(collection: Collection) -> Endpoint:
             "items": [present(collection, r, pii=pii, faults=platform.faults, sensitive=sensitive,
                               whole_seconds="second-precision" in platform.variants)
                       for r in feed_order(platform, collection, records)],
-            "next_cursor": encode_cursor(records[-1], query.limit) if more else None,
+            "next_cursor": encode_cursor(records[-1], query.limit, by_creation=by_creation) if more else None,
             "limit": query.limit,
         }
         if body["next_cursor"] is None and "page-no-next-cursor" in platform.faults:

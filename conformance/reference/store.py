@@ -25,6 +25,7 @@ CREATE TABLE IF NOT EXISTS entities (
 CREATE INDEX IF NOT EXISTS entities_order ON entities (collection, updated_at, seq);
 """
 _COLUMNS = "id, community, body, created_at, updated_at, seq"
+_SELECTED = _COLUMNS + ", rowid"  # rowid: creation order, which a change does not move (plain listings, S8)
 
 
 class Conflict(Exception):
@@ -39,6 +40,7 @@ class Record:
     created_at: str
     updated_at: str
     seq: int
+    row: int = 0  # creation order
 
     def entity(self) -> dict[str, Any]:
         return {"id": self.id, **self.body, "created_at": self.created_at, "updated_at": self.updated_at}
@@ -50,7 +52,7 @@ def format_instant(moment: datetime) -> str:
 
 
 def _record(row: tuple[Any, ...]) -> Record:
-    return Record(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5])
+    return Record(row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6])
 
 
 class Store:
@@ -92,18 +94,18 @@ class Store:
         with self._lock:
             stamp, seq = self._tick()
             try:
-                self._db.execute(
+                inserted = self._db.execute(
                     f"INSERT INTO entities (collection, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (collection, id, community, text, stamp, stamp, seq),
                 )
             except sqlite3.IntegrityError as exc:
                 raise Conflict(f"{collection}/{id} exists") from exc
-        return Record(id, community, json.loads(text), stamp, stamp, seq)
+        return Record(id, community, json.loads(text), stamp, stamp, seq, inserted.lastrowid or 0)
 
     def get(self, collection: str, id: str) -> Record | None:
         with self._lock:
             row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM entities WHERE collection = ? AND id = ?", (collection, id)
+                f"SELECT {_SELECTED} FROM entities WHERE collection = ? AND id = ?", (collection, id)
             ).fetchone()
         return _record(row) if row else None
 
@@ -117,7 +119,7 @@ class Store:
                 (text, community, stamp, seq, collection, id),
             )
             row = self._db.execute(
-                f"SELECT {_COLUMNS} FROM entities WHERE collection = ? AND id = ?", (collection, id)
+                f"SELECT {_SELECTED} FROM entities WHERE collection = ? AND id = ?", (collection, id)
             ).fetchone()
         return _record(row) if row else None
 
@@ -136,12 +138,18 @@ class Store:
         since: str | None = None,
         community: str | None = None,
         newest_first: bool = False,
+        by_creation: bool = False,
     ) -> list[Record]:
-        """Up to ``limit`` records in (updated_at, seq) order (or its reverse), after a position and from an instant."""
+        """Up to ``limit`` records in (updated_at, seq) order (or its reverse), after a position and from an
+        instant; ``by_creation`` orders by creation instead, so a record changed during a walk keeps its place
+        (S8: a walk lists it at most once). ``after`` is then ``("", row)``."""
         where, args = ["collection = ?"], [collection]
         later = "<" if newest_first else ">"
-        if after is not None:
-            op = later + "=" if include_after else later
+        op = later + "=" if include_after else later
+        if after is not None and by_creation:
+            where.append(f"rowid {op} ?")
+            args.append(after[1])
+        elif after is not None:
             where.append(f"(updated_at {later} ? OR (updated_at = ? AND seq {op} ?))")
             args += [after[0], after[0], after[1]]
         if since is not None:
@@ -151,7 +159,9 @@ class Store:
             where.append("community = ?")
             args.append(community)
         order = "updated_at DESC, seq DESC" if newest_first else "updated_at, seq"
-        sql = f"SELECT {_COLUMNS} FROM entities WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
+        if by_creation:
+            order = "rowid DESC" if newest_first else "rowid"
+        sql = f"SELECT {_SELECTED} FROM entities WHERE {' AND '.join(where)} ORDER BY {order} LIMIT ?"
         with self._lock:
             rows = self._db.execute(sql, (*args, limit)).fetchall()
         return [_record(row) for row in rows]

@@ -18,7 +18,7 @@ from conformance.embedded import embedded_reference
 from conformance.profiles import load_profile, profile_ids
 from conformance.reference import FAULTS
 from conformance.reference.faults import EVERY, STARTUP, trace_consultations
-from conformance.runner import Runner
+from conformance.runner import Runner, oracles_last
 from conformance.session import RunSession
 from conformance.target import Target
 from conformance.verdicts import Verdict
@@ -48,7 +48,7 @@ def non_passing(reference, profile, faults=(), *, probes=True, variants=(), only
         try:
             runner = Runner(RunSession(target, seed=20261125))
             results = []
-            for req in profile.requirements:
+            for req in oracles_last(profile.requirements):  # oracles judge the traffic of all the others
                 if (probes or not is_probe(req)) and (only is None or req.id in only):
                     with trace.during(req.id) if trace else contextlib.nullcontext():
                         results.append(runner.run_requirement(req, profile.id))
