@@ -319,3 +319,39 @@ async def _terminal_escapes(server: HostileServer, writer: Writer, path: str) ->
     body = ('{"code": "' + TERMINAL_ATTACK + '", "detail": "' + MARKDOWN_ATTACK + '"}').encode()
     status = "200 OK" if server.requests and server.requests[-1][0] == "GET" else "400 Bad Request"
     await answer(writer, status, body, "text/x-" + MARKDOWN_ATTACK.replace(" ", "-")[:180])
+
+
+def split_encodings(token: str) -> dict[str, str]:
+    """Issue 18: the forms that cut, interleave or re-encode a credential (JSON-escaped as a body writes them)."""
+    import base64
+    from urllib.parse import quote
+
+    raw, utf16 = token.encode(), token.encode("utf-16-le")
+    return {
+        "chunks-11": " ".join(token[i:i + 11] for i in range(0, len(token), 11)),
+        "zero-width": "\\u200b".join(token),
+        "word-joiner": "\\u2060\\u00ad".join(token),
+        "double-percent": quote(quote(token, safe=""), safe=""),
+        "double-percent-every-byte": "".join(f"%25{b:02X}" for b in raw),
+        "utf-16le-escaped": "".join(f"\\u{b:04x}" for b in utf16),
+        "utf-16le-base64": base64.b64encode(utf16).decode(),
+        "utf-16le-hex": utf16.hex(),
+        "base32": base64.b32encode(raw).decode(),
+        "base32-shifted": base64.b32encode(b"Bearer " + raw).decode(),
+    }
+
+
+@behaviour("echo-split")
+async def _echo_split(server: HostileServer, writer: Writer, path: str) -> None:
+    """Every request gets back its token cut into 11-character pieces (a list), interleaved with zero-width
+    characters, double percent-encoded, as UTF-16LE and as base32: in a list, as ids, as the declared profiles."""
+    token = _bearer(server)
+    forms = split_encodings(token) if token else {}
+    pieces = json.dumps([token[i:i + 11] for i in range(0, len(token), 11)])
+    items = ", ".join(f'{{"id": "{value}", "name": "{name}"}}' for name, value in forms.items())
+    declared = ", ".join(f'{{"id": "{value}", "version": "{value}"}}' for value in forms.values())
+    body = (f'{{"items": [{items}], "next_cursor": "{forms.get("zero-width", "")}", '
+            f'"profiles": [{declared}], "detail": "{forms.get("chunks-11", "")}", "pieces": {pieces}}}').encode()
+    headers = {f"X-Echo-{name}": value for name, value in forms.items() if "\\" not in value}
+    await answer(writer, "200 OK" if path.startswith(("/conformance", DISCOVERY)) else "400 Bad Request", body,
+                 "application/json", **headers)

@@ -4,8 +4,12 @@ an operator runs it, against real files, real symbolic links and the hostile HTT
 
 from __future__ import annotations
 
+import base64
 import json
+import re
+import secrets
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 import yaml
@@ -107,3 +111,86 @@ def test_a_reports_profile_id_is_never_loaded_as_a_path_by_rerun_failed(tmp_path
     line = one_line_usage_error(cli("run", "--rerun-failed", "earlier.json", "--report-dir", "reports", cwd=tmp_path))
     assert "earlier.json" in line or "mine" in line
     assert not (tmp_path / "reports").exists()
+
+
+# ---------------------------------------------------------------------------- 3. a credential in any encoding
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
+
+
+def _token_pieces(token: str) -> set[str]:
+    """Every 12-character window of the token and of its base32, UTF-16 base64 and hex spellings (case-folded)."""
+    raw, utf16 = token.encode(), token.encode("utf-16-le")
+    forms = [token, utf16.hex()]
+    for shift in range(5):  # base32 at every alignment, without the groups a neighbour changes
+        encoded = base64.b32encode(bytes(shift) + raw).decode()
+        forms.append(encoded[8 if shift else 0: 8 * ((shift + len(raw)) // 5)])
+    for shift in range(3):
+        encoded = base64.b64encode(bytes(shift) + utf16).decode().rstrip("=")
+        forms.append(encoded[4:-4] if shift else encoded[:-4])
+    return {form[i:i + 12].lower() for form in forms for i in range(len(form) - 11)}
+
+
+def _split_leaks(tokens: dict[str, str], name: str, text: str) -> list[str]:
+    """The text, unescaped and percent-decoded twice, with everything but the tokens' own alphabet dropped
+    (so pieces, zero-width characters and UTF-16's NULs fall away), must hold no 12 characters of a token."""
+    views = [text, _unescape(text), unquote(unquote(text)), unquote(unquote(_unescape(text)))]
+    found = []
+    for role, token in tokens.items():
+        pieces = _token_pieces(token)
+        for view in views:
+            for folded in (view.lower(), re.sub(r"[^a-z0-9_.-]", "", view.lower())):
+                hit = next((folded[i:i + 12] for i in range(len(folded) - 11) if folded[i:i + 12] in pieces), None)
+                if hit:
+                    found.append(f"{name}: {role}: …{hit}…")
+                    break
+            else:
+                continue
+            break
+    return found
+
+
+def test_a_token_echoed_cut_interleaved_double_encoded_utf16_or_base32_reaches_no_output(hostile, tmp_path):
+    tokens = {role: f"eyJ{secrets.token_urlsafe(12)}.eyJ{secrets.token_urlsafe(24)}.{secrets.token_urlsafe(32)}"
+              for role in ("admin", "reader", "auditor")}
+    credentials = tmp_path / "credentials.yaml"
+    credentials.write_text(yaml.safe_dump({"roles": {r: {"token": t, "scopes": ["registry:read"]}
+                                                     for r, t in tokens.items()}}), encoding="utf-8")
+    with hostile("echo-split") as base_url:
+        done = cli("run", "--base-url", base_url, *SMALL, "--credentials", str(credentials), "--timeout", "2",
+                   "--seed", "5", "--report-dir", "reports", "--junitxml", "junit.xml", cwd=tmp_path)
+    assert done.returncode in (1, 2), (done.stdout + done.stderr)[-3000:]
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p != credentials]
+    if done.returncode == 1:
+        assert any(p.name == "report.json" for p in files)
+        report = (tmp_path / "reports/core/report.json").read_text(encoding="utf-8")
+        assert "***REDACTED***" in report
+    leaks = _split_leaks(tokens, "terminal", done.stdout + done.stderr)
+    for file in files:
+        leaks += _split_leaks(tokens, str(file.relative_to(tmp_path)), file.read_bytes().decode("utf-8", "replace"))
+    assert leaks == []
+
+
+@pytest.mark.parametrize("token", ["wrong", "admin", "Bearer"])
+def test_a_short_token_is_redacted_only_where_it_is_the_token(token):
+    from conformance.redaction import REDACTED, Redactor
+
+    redactor = Redactor([token])
+    prose = "the bearer token of the administrator was wrongly refused by a web server"
+    assert redactor.redact(prose) == prose.replace(" bearer ", f" {REDACTED} ") if token == "Bearer" else prose
+    assert redactor.redact(f"Authorization: Bearer {token}") == (
+        f"Authorization: {REDACTED} {REDACTED}" if token == "Bearer" else f"Authorization: Bearer {REDACTED}")
+    assert redactor.redact(f'{{"token": "{token}"}}') == f'{{"token": "{REDACTED}"}}'
+
+
+def test_a_short_token_does_not_cut_words_out_of_what_the_platform_says(hostile, tmp_path):
+    """The platform says "owned title"; a token "wned" must not turn it into "o***REDACTED*** title"."""
+    with hostile("terminal-escapes") as base_url:
+        done = cli("run", "--base-url", base_url, *SMALL, "--timeout", "1", "--report-dir", "reports", cwd=tmp_path,
+                   env={"SC_TOKEN": "wned"})
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output[-3000:]
+    summary = (tmp_path / "reports/core/summary.md").read_text(encoding="utf-8")
+    for shown in (output, summary):
+        assert "owned title" in shown and "REDACTED" not in shown.replace('"$SC_TOKEN"', "")
