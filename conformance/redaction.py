@@ -26,7 +26,7 @@ import bisect
 import re
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, quote_plus
 
 __all__ = ["FRAGMENT", "REDACTED", "Redactor", "redact", "redact_bytes", "redact_value", "register_secrets", "registered"]
@@ -206,7 +206,7 @@ class Redactor:
 
     def _redact(self, text: str) -> str:
         spans = self._view_spans(_fold(text))
-        view, back = text, _same
+        view, back = text, cast(Back, _same)
         for _ in range(_DECODE_ROUNDS):
             decoded, inner = _decoded(view)
             if decoded is None:
