@@ -206,6 +206,9 @@ def publish(platform: Platform, collection: Collection, record: Record, kind: st
     member = community_field(platform.catalogue, collection)
     if member and isinstance(record.body.get(member), str):
         body["community_id"] = record.body[member]
+    if "event-minimal" in platform.variants:  # the members the event schema leaves optional, left out
+        body.pop("status", None)
+        body.pop("community_id", None)
     platform.store.insert(EVENTS, f"evt-{uuid.uuid4().hex}", body, record.community)
 
 

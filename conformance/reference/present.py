@@ -56,7 +56,9 @@ def scrub_personal(collection: Collection, candidate: Any, errors: list[dict[str
         node = candidate
         for part in pointer.lstrip("/").split("/"):
             node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, str) and node:
+        if isinstance(node, int | float) and not isinstance(node, bool):
+            node = str(node)  # a number sent where a string belongs is quoted too
+        if isinstance(node, str) and len(node) >= 7:
             values.append((node, _MASKS.get(pointer.rsplit("/", 1)[-1], mask_phone)(node)))
     scrubbed = []
     for error in errors:

@@ -49,6 +49,8 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
      "S11: a platform may hold records before the run"),
     ("basic-and-bearer", "a 401 offers a Basic challenge before the Bearer one in its WWW-Authenticate header",
      "RFC 9110 §11.6.1 allows several challenges; CORE-AUTH-001 asks only that one of them is Bearer"),
+    ("event-minimal", "events of the feed leave out the members the event schema marks optional (status, "
+     "community_id)", "entities/event.json requires only type, resource and occurred_at (with id and times)"),
     # issue 10 (lifecycle): the role is checked before the state
     ("role-before-state", "a transition whose role is listed for no transition from the record's state answers 403 "
      "role-not-allowed before the state is looked at (so 403 from a final state, and for an illegal transition "
