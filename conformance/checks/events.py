@@ -3,6 +3,7 @@ resumable with ``after`` strictly after the event it names."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from ._expect import require_json, require_status
 FEED = "events"
 AFTER = "after"
 _WANTED_PAGE = 100
+READABLE_WITHIN = 5.0  # S15: seconds after the write's response by which its event is readable
 _RESUMED_RECORDS = 3  # creations published one after another, so `after` is judged on a several-event result
 
 
@@ -57,7 +59,11 @@ def published(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[F
                          {"to": step.target, "role": step.roles[0]})
         require_status(moved, 200, precondition=True, why=f"the allowed transition {step.source} → {step.target}")
     expected = [("created", lifecycle.initial)] + [("transitioned", step.target) for step in steps]
+    deadline = time.monotonic() + READABLE_WITHIN
     found = _about(_all_events(ctx), record_id)
+    while not _agree(found, expected) and len(found) < len(expected) and time.monotonic() < deadline:
+        time.sleep(0.5)  # S15: an event is readable within 5 s of the write's response; read again until then
+        found = _about(_all_events(ctx), record_id)
     if _agree(found, expected):
         return
     if sorted(found, key=repr) == sorted(expected, key=repr):

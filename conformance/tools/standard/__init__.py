@@ -4,7 +4,7 @@ As the FHIR IG Publisher renders an implementation guide from its profiles, this
 site from ``schemas/``, ``profiles/``, ``fixtures/``, the endpoint catalogue and the lifecycles:
 the conventions, each entity with its field table and valid examples, each endpoint, each
 lifecycle as an SVG diagram, each requirement at a stable URL (``zh/req/CORE-PAGE-002.html`` and
-``en/req/…``) with the checks that prove it, the allowed variants, the settlements (S1–S13), what
+``en/req/…``) with the checks that prove it, the allowed variants, the settlements (S1–S13, S15, S16), what
 the standard leaves out (S14) and the vendor guide. Pages are autoescaped Jinja2, self-contained
 (inline CSS, no script from elsewhere) and link each other relatively, so the site works from
 ``file://``. The prose the data cannot hold is in ``content.yaml`` beside this module.
@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import re
-import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -32,6 +31,7 @@ from ...catalogue import Catalogue, catalogue
 from ...checks import load_builtin_checks
 from ...credentials import ROLES
 from ...fixtures import fixture_names, load_fixture
+from ...loading import write_file
 from ...profiles import Profile, Requirement, load_profile, profile_ids
 from ...resources import schemas_dir
 from ...schemas import BASE_URI
@@ -243,9 +243,7 @@ class _Writer:
             html = _environment().get_template(f"standard/{template}").render(
                 **self.shared, **context, lang=lang, other=other, t=t, L=L, link=link, top=top, css=self.css,
                 here=path, switch=_relative(here, f"{other}/{path}"), source_target=source_target)
-            out = self.root / here
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(html, encoding="utf-8")
+            write_file(self.root / here, html, root=self.root)
             self.site.pages.append(here)
 
 
@@ -264,7 +262,8 @@ def build_site(out: str | Path, *, variants: Iterable[Any] = (), profiles: Itera
                               "entity_collections": entities, "cited": _cited(views), "roles": ROLES,
                               "version": cat.version, **_entity_texts(cat)}
     site = Site(root)
-    shutil.copytree(schemas_dir(), root / "schemas", dirs_exist_ok=True)  # the schemas the pages name, beside them
+    for schema in sorted(schemas_dir().rglob("*.json")):  # the schemas the pages name, beside them
+        write_file(root / "schemas" / schema.relative_to(schemas_dir()), schema.read_bytes(), root=root)
     shared["has_credentials_schema"] = (root / "schemas" / "suite" / "credentials.json").is_file()
     w = _Writer(root, site, shared)
     w.page("index.html.j2", "index.html")
@@ -300,11 +299,10 @@ def build_site(out: str | Path, *, variants: Iterable[Any] = (), profiles: Itera
 def _landing(root: Path, site: Site, shared: dict[str, Any], css: str) -> None:
     """``index.html`` and ``req/<ID>.html`` at the top: language-neutral stable URLs with both languages."""
     env = _environment()
-    (root / "index.html").write_text(env.get_template("standard/landing.html.j2").render(
-        **shared, css=css, req=None, up=""), encoding="utf-8")
+    write_file(root / "index.html", env.get_template("standard/landing.html.j2").render(
+        **shared, css=css, req=None, up=""), root=root)
     site.pages.append("index.html")
-    (root / "req").mkdir(exist_ok=True)
     for rid, view in shared["views"].items():
-        (root / "req" / f"{rid}.html").write_text(env.get_template("standard/landing.html.j2").render(
-            **shared, css=css, req=view.req, up="../"), encoding="utf-8")
+        write_file(root / "req" / f"{rid}.html", env.get_template("standard/landing.html.j2").render(
+            **shared, css=css, req=view.req, up="../"), root=root)
         site.pages.append(f"req/{rid}.html")
