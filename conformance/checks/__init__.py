@@ -31,7 +31,7 @@ CheckFunction = Callable[..., Iterator["Finding"]]
 # One module per family of checks; the family is the first part of a check's name.
 _BUILTIN_MODULES = ("discovery", "http", "paging", "problems", "entities", "validation", "sync",
                     "security", "privacy", "audit", "institutions", "lifecycle", "events", "local",
-                    "generated", "stateful", "oracle")
+                    "generated", "stateful", "oracle", "inputs")
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,8 @@ async def read_json(request: Request, media_types: tuple[str, ...]) -> Any:
         # Lone surrogates and numbers beyond a double (1e400) parse, but cannot be stored or sent.
         json.dumps(value, ensure_ascii=False, allow_nan=False).encode("utf-8")
     except (ValueError, RecursionError) as exc:
-        if "malformed-json-500" in request.app.state.platform.faults:
+        faults = request.app.state.platform.faults
+        if "malformed-json-500" in faults or (request.method == "PATCH" and "malformed-json-patch-500" in faults):
             raise ProblemError(500, "internal-error", "the platform failed") from None
         raise ProblemError(400, "malformed-json", f"the body is not UTF-8 JSON: {exc}") from None
     if _depth(value) > MAX_DEPTH:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
 
 from ..catalogue import Collection
@@ -14,6 +15,7 @@ __all__ = ["keep_refused", "patch_lost", "stored"]
 _NON_BMP = re.compile("[\U00010000-\U0010ffff]")
 _FRACTION_WITH_OFFSET = re.compile(
     r"([0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]+)(?:[Zz]|[+-][0-9]{2}:[0-9]{2})")
+_FRACTION = re.compile(r"\.[0-9]+(?=[Zz+-])")
 _RARE_TYPE = "social-organisation"
 _BOUNDED = ("floors", "units")
 
@@ -32,6 +34,11 @@ def stored(collection: Collection, body: dict[str, Any], faults: frozenset[str])
                 body[member] = {**contact, "name": _NON_BMP.sub("\ufffd", contact["name"])}
     if "fraction-offset-dropped" in faults:
         body = {k: _drop_offset(v) for k, v in body.items()}
+    if "name-nfc-normalised" in faults:
+        body = {k: unicodedata.normalize("NFC", v) if isinstance(v, str) else v for k, v in body.items()}
+    if ("observed-at-fraction-truncated" in faults and collection.entity == "observation"
+            and isinstance(body.get("observed_at"), str)):
+        body["observed_at"] = _FRACTION.sub("", body["observed_at"])
     return body
 
 
