@@ -7,7 +7,10 @@ the named ones pass). A survivor is a gap to close, or a behaviour the standard 
 ``ALLOWED`` and is not generated).
 
 ``SC_BENCH_MUTANTS=N`` samples N mutants (default 60; ``all`` runs every one), seeded by ``SC_BENCH_SEED``
-(default 1). Writes ``benchmarks/results/mutation.json``.
+(default 1); ``SC_BENCH_PRUNE=1`` runs a mutant only against the requirements whose requests reach its
+collection (faster; a kill that depends on records other requirements leave behind is then missed).
+Requirements that do not pass on the unmutated platform are left out (listed as ``baseline_not_passing``).
+Writes ``benchmarks/results/mutation.json`` after each mutant.
 """
 
 from __future__ import annotations
@@ -22,7 +25,15 @@ from typing import Any
 from conformance.checks import validate_call
 from conformance.embedded import embedded_reference
 from conformance.profiles import Requirement, load_profile, profile_ids
-from conformance.reference.mutants import ALLOWED, OPERATORS, MutantSpec, generate_mutants, wrap_with
+from conformance.reference.mutants import (
+    ALLOWED,
+    OPERATORS,
+    SERVER_WRITTEN,
+    MutantSpec,
+    Recorder,
+    generate_mutants,
+    wrap_with,
+)
 from conformance.runner import Runner
 from conformance.session import RunSession
 from conformance.target import Target
@@ -87,6 +98,42 @@ def judge(spec: MutantSpec | None, every: Sequence[tuple[Requirement, str]], *, 
     return outcome
 
 
+def baseline(every: Sequence[tuple[Requirement, str]]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """The unmutated platform behind the identity middleware: the requirements that do not pass there (they
+    cannot tell a kill), and the collections each requirement's requests reach."""
+    recorders: list[Recorder] = []
+
+    def record(app: Any) -> Recorder:
+        recorders.append(Recorder(app, app.state.platform))
+        return recorders[-1]
+
+    not_passing: dict[str, str] = {}
+    touched: dict[str, set[str]] = {}
+    with embedded_reference(wrap=record) as (base_url, token):
+        target = Target(base_url, token=token)
+        try:
+            runner = Runner(RunSession(target, seed=RUN_SEED))
+            for requirement, pid in every:
+                recorders[0].touched.clear()
+                verdict = runner.run_requirement(requirement, pid).verdict
+                touched[requirement.id] = set(recorders[0].touched)
+                if verdict not in (Verdict.PASS, Verdict.NOT_APPLICABLE):
+                    not_passing[requirement.id] = verdict.value
+        finally:
+            target.close()
+    return not_passing, touched
+
+
+def reachable(spec: MutantSpec, touched: dict[str, set[str]]) -> set[str]:
+    """The requirements that can meet a mutant: those whose requests reach its collection (or the audit trail
+    and the event feed, which record its writes), and the ones it names. The others send the same requests
+    and get the same answers as without it (every mutant changes exchanges of its own collection only)."""
+    collection = spec.params["collection"]
+    derived = set(SERVER_WRITTEN) if collection not in SERVER_WRITTEN else set()
+    return {rid for rid, reached in touched.items() if collection in reached or reached & derived} \
+        | set(spec.requirements)
+
+
 def _reason(spec: MutantSpec, outcome: dict[str, Any]) -> str:
     others = {k: v for k, v in outcome["non_passing"].items()}
     tail = f"; not passing but not failing: {others}" if others else ""
@@ -108,6 +155,7 @@ def main() -> dict[str, Any]:
     seed = int(os.environ.get("SC_BENCH_SEED", "1"))
     chosen = sample(mutants, os.environ.get("SC_BENCH_MUTANTS", str(DEFAULT_SAMPLE)), seed)
     every = requirements()
+    prune = os.environ.get("SC_BENCH_PRUNE", "") == "1"
     operators: dict[str, dict[str, int]] = {
         name: {"generated": 0, "sampled": 0, "killed": 0, "killed_at_named": 0, "survived": 0} for name in OPERATORS}
     for spec in mutants:
@@ -117,11 +165,12 @@ def main() -> dict[str, Any]:
     started = time.perf_counter()
     print(f"== mutation: {len(chosen)} of {len(mutants)} mutants ({len(OPERATORS)} operators), seed {seed}")
     # What does not pass unmutated cannot tell a kill: it is left out, and listed.
-    baseline = judge(None, every, stop=False)["non_passing"]
-    if baseline:
-        print(f"  not passing on the unmutated platform, left out: {baseline}")
+    unmutated, touched = baseline(every)
+    if unmutated:
+        print(f"  not passing on the unmutated platform, left out: {unmutated}")
+    document: dict[str, Any] = {}
     for number, spec in enumerate(chosen, 1):
-        outcome = judge(spec, every, skip=baseline)
+        outcome = judge(spec, every, skip=unmutated, only=reachable(spec, touched) if prune else None)
         counts = operators[spec.operator]
         counts["sampled"] += 1
         entry = {"id": spec.id, "operator": spec.operator, "place": spec.place, "description": spec.description,
@@ -138,10 +187,27 @@ def main() -> dict[str, Any]:
             counts["survived"] += 1
             survivors.append({**entry, "reason": _reason(spec, outcome), "non_passing": outcome["non_passing"]})
             print(f"  [{number}/{len(chosen)}] SURVIVED {spec.id}  ({outcome['seconds']:.1f} s)", flush=True)
+        document = _document(mutants, chosen, number, seed, started, unmutated, operators, killed, survivors)
+        _write(document)  # after each mutant: a long run (SC_BENCH_MUTANTS=all) leaves figures if stopped
+    if not chosen:
+        document = _document(mutants, chosen, 0, seed, started, unmutated, operators, killed, survivors)
+        _write(document)
+    _print(document, operators, survivors)
+    return document
+
+
+def _write(document: dict[str, Any]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "mutation.json").write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _document(mutants: list[MutantSpec], chosen: list[MutantSpec], done: int, seed: int, started: float,
+              unmutated: dict[str, str], operators: dict[str, dict[str, int]], killed: list[dict[str, Any]],
+              survivors: list[dict[str, Any]]) -> dict[str, Any]:
     wall = time.perf_counter() - started
-    score = len(killed) / len(chosen) if chosen else 0.0
+    score = len(killed) / done if done else 0.0
     named = [k for k in killed if k["requirements"]]
-    document = {
+    return {
         "benchmark": "mutation",
         "environment": environment(),
         "command": f"SC_BENCH_MUTANTS={os.environ.get('SC_BENCH_MUTANTS', DEFAULT_SAMPLE)} SC_BENCH_SEED={seed} "
@@ -150,25 +216,30 @@ def main() -> dict[str, Any]:
         "mutants": len(mutants),
         "operators_count": len(OPERATORS),
         "sampled": len(chosen),
+        "done": done,
         "killed": len(killed),
         "killed_at_named": sum(1 for k in killed if k["at_named"]),
         "killed_elsewhere": sum(1 for k in named if not k["at_named"]),
         "killed_unnamed": len(killed) - len(named),
         "score": round(score, 4),
-        "baseline_not_passing": baseline,
-        "requirements_run": len(every) - len(baseline),
+        "baseline_not_passing": unmutated,
+        "order": "named requirements first, then every other one in profile order, up to the first failure"
+                 + ("; SC_BENCH_PRUNE=1: only those whose requests reach the mutant's collection on the unmutated "
+                    "platform (faster, but a kill that needs records other requirements leave is missed)"
+                    if os.environ.get("SC_BENCH_PRUNE", "") == "1" else ""),
         "wall_s": round(wall, 1),
         "operators": {name: {**counts, "family": OPERATORS[name].family} for name, counts in operators.items()},
         "survivors": survivors,
         "kills": killed,
         "allowed": [{"behaviour": what, "allowed_by": why} for what, why in ALLOWED],
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / "mutation.json"
-    path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    print(f"  score {score:.1%}: {len(killed)} of {len(chosen)} killed ({document['killed_at_named']} at the named "
-          f"requirement, {document['killed_elsewhere']} elsewhere, {document['killed_unnamed']} naming none); "
-          f"{len(mutants)} mutants generated; {wall:.0f} s")
+
+
+def _print(document: dict[str, Any], operators: dict[str, dict[str, int]], survivors: list[dict[str, Any]]) -> None:
+    print(f"  score {document['score']:.1%}: {document['killed']} of {document['done']} killed "
+          f"({document['killed_at_named']} at the named requirement, {document['killed_elsewhere']} elsewhere, "
+          f"{document['killed_unnamed']} naming none); {document['mutants']} mutants generated; "
+          f"{document['wall_s']:.0f} s")
     print(f"  {'operator':<26} {'made':>5} {'run':>4} {'killed':>6} {'named':>5} {'surv':>4}")
     for name, counts in operators.items():
         print(f"  {name:<26} {counts['generated']:>5} {counts['sampled']:>4} {counts['killed']:>6} "
@@ -177,8 +248,7 @@ def main() -> dict[str, Any]:
         print("  survivors:")
         for survivor in survivors:
             print(f"    {survivor['id']}: {survivor['description']} — {survivor['reason']}")
-    print(f"  → {path}")
-    return document
+    print(f"  → {RESULTS / 'mutation.json'}")
 
 
 if __name__ == "__main__":

@@ -31,7 +31,8 @@ from ..fixtures import fixture_names, load_fixture
 from ..schemas import schema_store
 from .tokens import ALL_SCOPES, InvalidToken, scopes_of, verify_token
 
-__all__ = ["ALLOWED", "OPERATORS", "Mutant", "MutantSpec", "generate_mutants", "requirement_index", "wrap_with"]
+__all__ = ["ALLOWED", "OPERATORS", "SERVER_WRITTEN", "Mutant", "MutantSpec", "Recorder", "generate_mutants",
+           "requirement_index", "wrap_with"]
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,14 @@ def _broken_members(store: Any, coll: Collection, payload: Any, *, post: bool) -
 
 # -- requests and responses as the middleware sees them ---------------------------------------------------------
 
+def _encode(document: Any) -> bytes:
+    """JSON as UTF-8; a string the client sent with a lone surrogate escape (valid JSON) stays escaped."""
+    try:
+        return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(document, separators=(",", ":")).encode("ascii")
+
+
 @dataclass
 class Request:
     method: str
@@ -264,7 +273,7 @@ class Response:
             return None
 
     def set_json(self, document: Any, media_type: str | None = None) -> None:
-        self.body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self.body = _encode(document)
         if media_type:
             self.set_header("content-type", media_type)
 
@@ -307,7 +316,8 @@ MISSING = ("CORE-VAL-001",)  # a payload missing a required field is rejected
 PAGE_LIMIT = ("CORE-PAGE-002",)  # at most limit items, a next_cursor while more remain
 PAGE_WALK = ("CORE-PAGE-003",)  # following next_cursor visits every record once
 SYNC = ("CORE-SYNC-001",)
-AUDIT = "audit-records"  # its members are what every audit.trail requirement reads  # updated_since returns exactly the records updated at or after it
+# The collections only the platform writes, and the check whose requirements read their records.
+SERVER_WRITTEN = {"audit-records": "audit.trail", "events": "events.published"}  # updated_since returns exactly the records updated at or after it
 ENTITY_ROUTES = ("list", "create", "read", "patch", "transition")
 
 
@@ -405,6 +415,22 @@ class Mutant:
         return Request(request.method, request.path, request.query, headers, request.body)
 
 
+class Recorder:
+    """The identity middleware noting the collections requests reach (``touched``; the caller clears it):
+    a requirement whose requests never reach a mutant's collection sees the platform as without the mutant."""
+
+    def __init__(self, app: ASGIApp, platform: Any) -> None:
+        self.app, self.platform = app, platform
+        self.touched: set[str] = set()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            prefix, path = self.platform.prefix, scope["path"]
+            first = "/" + (path[len(prefix):] if prefix and path.startswith(prefix) else path).strip("/").split("/")[0]
+            self.touched.update(c.name for c in catalogue().collections.values() if c.path == first)
+        await self.app(scope, receive, send)
+
+
 def wrap_with(spec: MutantSpec | None) -> Callable[[Any], ASGIApp]:
     """For :func:`conformance.embedded.embedded_reference`'s ``wrap``: the platform's app wrapped by ``spec``."""
     return lambda app: Mutant(app, spec, app.state.platform)
@@ -443,9 +469,11 @@ def _entity_op(edit: Callable[[MutantSpec, dict[str, Any]], None]) -> Apply:
         response = await m.forward(request)
         document = response.json()
         if 200 <= response.status < 300 and document is not None:
+            before = copy.deepcopy(document)
             for entity in _entities(document):
                 edit(spec, entity)
-            response.set_json(document)
+            if document != before:  # the body is sent as the platform wrote it unless the mutant changed it
+                response.set_json(document)
         return response
 
     return apply
@@ -578,9 +606,10 @@ async def _page_edit(m: Mutant, spec: MutantSpec, route: Route, request: Request
     if response.status == 200 and isinstance(page, dict) and isinstance(page.get("items"), list):
         if spec.operator == "page-drop-last" and page.get("next_cursor") and page["items"]:
             page["items"].pop()
-        elif spec.operator == "page-null-cursor":
+            response.set_json(page)
+        elif spec.operator == "page-null-cursor" and page.get("next_cursor") is not None:
             page["next_cursor"] = None
-        response.set_json(page)
+            response.set_json(page)
     return response
 
 
@@ -602,7 +631,8 @@ async def _patch_edit(m: Mutant, spec: MutantSpec, route: Route, request: Reques
             patch = _strip_nulls(patch)
         else:
             patch.pop(spec.params["member"], None)
-        request.body = json.dumps(patch, ensure_ascii=False).encode("utf-8")
+        if patch != request.json():
+            request.body = _encode(patch)
     return await m.forward(request)
 
 
@@ -615,7 +645,7 @@ async def _accept_invalid(m: Mutant, spec: MutantSpec, route: Route, request: Re
         return await m.forward(request)
     sent, had = payload.get(name), name in payload
     payload[name] = copy.deepcopy(spec.params["valid"])
-    request.body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    request.body = _encode(payload)
     response = await m.forward(request)
     document = response.json()
     if 200 <= response.status < 300 and isinstance(document, dict):
@@ -700,9 +730,9 @@ def _spec(operator: str, place: str, description: str, requirements: Iterable[st
 
 
 def _entity_reqs(coll: str) -> tuple[str, ...]:
-    """The requirements that hold a collection's records to its schema (the audit trail: every audit.trail one)."""
-    if coll == AUDIT:
-        return tuple(dict.fromkeys(rid for key, ids in requirement_index().items() if key[0] == "audit.trail"
+    """The requirements that hold a collection's records to its schema (audit trail, event feed: those reading them)."""
+    if coll in SERVER_WRITTEN:
+        return tuple(dict.fromkeys(rid for key, ids in requirement_index().items() if key[0] == SERVER_WRITTEN[coll]
                                    for rid in ids))
     return _reqs(coll, "entities.schema")
 
@@ -716,7 +746,8 @@ def _member_places(operator: str) -> Iterable[MutantSpec]:
         for member in members(coll.name):
             if member.name == "id":
                 continue
-            server_set = member.read_only
+            # what only the platform writes: read-only members, and every member of a collection clients cannot write
+            server_set = member.read_only or not coll.writable
             if operator == "drop-member":
                 # dropping an optional member is a fault only when a client sends it: a server-set one never is
                 if server_set and not member.required:
@@ -736,12 +767,13 @@ def _member_places(operator: str) -> Iterable[MutantSpec]:
                             _readback_reqs(coll.name), collection=coll.name, member=member.name, info=member,
                             routes=ENTITY_ROUTES)
             elif member.kind == "date-time":
-                server = member.name in ("created_at", "updated_at")
+                server = member.name in SERVER_INSTANTS
                 instant = _reqs(coll.name, "entities.server_instants", general=SERVER_TIME) if server else \
+                    _entity_reqs(coll.name) if server_set else \
                     CLIENT_TIME + tuple(rid for rid in _reqs(coll.name, "entities.instant_preserved")
                                         if _param_of(rid, "field") == member.name)
                 if operator == "time-shift":
-                    named = (*instant, *(() if server else _readback_reqs(coll.name)))
+                    named = (*instant, *(() if server_set else _readback_reqs(coll.name)))
                     yield _spec(operator, f"{coll.name}:{member.name}",
                                 f"{member.name} of {coll.name} is sent an hour late, offset kept", named,
                                 collection=coll.name, member=member.name, routes=ENTITY_ROUTES)
