@@ -86,6 +86,9 @@ class Record:
     written_by: dict[str, str] = field(default_factory=dict)  # member -> "create" or "merge patch"
     deleted: int | None = None
     updated_at: datetime | None = None
+    created_at: datetime | None = None
+    status: Any = None  # where the last successful transition (or the create) left it
+    history: int = 0  # length of the status history then
 
 
 @dataclass
@@ -145,6 +148,8 @@ class RecordModel:
             created = Record(coll.name, str(body["id"]), expected, self._community(coll.name, body, sent),
                              view.serial, view.serial, dict.fromkeys(expected, "create"))
             created.updated_at = instant(body.get("updated_at"))
+            created.created_at = instant(body.get("created_at"))
+            self._moved(coll, created, body)
             self.records[(coll.name, created.id)] = created
             return
         record = self.get(coll.name, view.item_id)
@@ -157,11 +162,21 @@ class RecordModel:
             record.changed = view.serial
         elif view.kind == "transition":
             record.changed = view.serial
+            if isinstance(body, dict):
+                self._moved(coll, record, body)
         elif view.kind == "delete":
             record.deleted = view.serial
             return
         if view.kind in ("update", "transition") and isinstance(body, dict):
             record.updated_at = instant(body.get("updated_at")) or record.updated_at
+
+    def _moved(self, coll: Any, record: Record, body: dict[str, Any]) -> None:
+        if coll.lifecycle is None:
+            return
+        lifecycle = self.catalogue.lifecycles[coll.lifecycle]
+        record.status = body.get(lifecycle.status_field)
+        history = body.get(lifecycle.history_field)
+        record.history = len(history) if isinstance(history, list) else 0
 
     def predicted(self, view: View, record: Record) -> dict[str, Any]:
         """What ``record`` must show in ``view``'s answer: a change's answer already holds its merge patch."""
@@ -338,3 +353,81 @@ def sync_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
     walk = _walk_step(view, traffic, synced=True)
     if walk is not None:
         yield from _judge_walk(view, walk, traffic, "an updated_since walk")
+
+
+@oracle("server_times_kept", scope="every record the run wrote, wherever a successful response shows it",
+        applies=lambda v: bool(v.entities()))
+def server_times_kept(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A record's `updated_at` never moves backwards — no read shows it earlier than the answer to the record's
+    last write — and its `created_at` never changes (CORE-CRUD-005)."""
+    assert view.collection is not None
+    for pointer, entity in view.entities():
+        record = traffic.model.get(view.collection.name, entity.get("id"))
+        if record is None or record.deleted is not None:
+            continue
+        updated, created = instant(entity.get("updated_at")), instant(entity.get("created_at"))
+        if updated is not None and record.updated_at is not None and updated < record.updated_at:
+            yield Violation(f"{view.describe()}: updated_at moved backwards", f"{pointer}/updated_at",
+                            f">= {record.updated_at.isoformat()}", entity.get("updated_at"))
+        if created is not None and record.created_at is not None and abs(
+                (created - record.created_at).total_seconds()) >= _SAME_INSTANT_SECONDS:
+            yield Violation(f"{view.describe()}: created_at changed after the create", f"{pointer}/created_at",
+                            record.created_at.isoformat(), entity.get("created_at"))
+
+
+def _lifecycle_known(view: View) -> bool:
+    return view.collection is not None and view.collection.lifecycle is not None and bool(view.entities())
+
+
+@oracle("status_by_transition", scope="every record of a lifecycle collection the run wrote, wherever shown",
+        applies=_lifecycle_known)
+def status_by_transition(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A record's status and history change only through a transition answered with success: a create, a merge
+    patch or a refused transition leaves them where they were, wherever the record is read afterwards
+    (GOV-WO-005, GOV-WO-003, GOV-GE-002, INF-ALARM-002)."""
+    assert view.collection is not None
+    lifecycle = traffic.catalogue.lifecycle_of(view.collection.name)
+    if view.kind == "transition" and view.succeeded:
+        return  # a successful transition moves it: transition_applied judges that answer
+    for pointer, entity in view.entities():
+        record = traffic.model.get(view.collection.name, entity.get("id"))
+        if record is None or record.deleted is not None or record.status is None:
+            continue
+        status, history = entity.get(lifecycle.status_field), entity.get(lifecycle.history_field)
+        if status != record.status:
+            yield Violation(f"{view.describe()}: the status changed without a transition",
+                            f"{pointer}/{lifecycle.status_field}", record.status, status)
+        elif isinstance(history, list) and record.history and len(history) != record.history:
+            yield Violation(f"{view.describe()}: the status history changed without a transition",
+                            f"{pointer}/{lifecycle.history_field}", f"{record.history} entries", len(history))
+
+
+@oracle("transition_applied", scope="every transition answered with success",
+        applies=lambda v: v.kind == "transition" and v.succeeded and v.collection is not None
+        and v.collection.lifecycle is not None)
+def transition_applied(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A transition answered with success moves the status to the state asked for and appends one entry (from
+    the state before, to it, with the role) to the status history, keeping the earlier ones (GOV-WO-002,
+    GOV-GE-001, INF-ALARM-001)."""
+    assert view.collection is not None
+    lifecycle = traffic.catalogue.lifecycle_of(view.collection.name)
+    sent, body = view.sent(), view.body()
+    if not isinstance(sent, dict) or not isinstance(body, dict):
+        return
+    wanted = sent.get("to")
+    if body.get(lifecycle.status_field) != wanted:
+        yield Violation(f"{view.describe()}: the transition answered with success but the status is not the one "
+                        "asked for", f"/{lifecycle.status_field}", wanted, body.get(lifecycle.status_field))
+    record = traffic.model.get(view.collection.name, view.item_id)
+    history = body.get(lifecycle.history_field)
+    if record is None or record.status is None or not isinstance(history, list) or not history:
+        return
+    if len(history) != record.history + 1:
+        yield Violation(f"{view.describe()}: the transition did not append exactly one history entry",
+                        f"/{lifecycle.history_field}", f"{record.history + 1} entries", len(history))
+    last = history[-1] if isinstance(history[-1], dict) else {}
+    entry = {"from": last.get("from"), "to": last.get("to"), "role": last.get("role")}
+    expected = {"from": record.status, "to": wanted, "role": sent.get("role")}
+    if entry != expected:
+        yield Violation(f"{view.describe()}: the appended history entry does not record the transition made",
+                        f"/{lifecycle.history_field}/{len(history) - 1}", expected, entry)

@@ -8,6 +8,7 @@ schemas and lifecycles from the standard, scopes and communities from the creden
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -437,11 +438,11 @@ def tenant_listing(view: View, traffic: Traffic) -> Iterator[Violation]:
                         "community", f"{pointer}/{member}", view.role.community, value)  # type: ignore[union-attr]
 
 
-@oracle("tenant_records", scope="every request on one record with a token bound to a community",
-        applies=lambda v: v.kind in _ITEM_KINDS and _tenant_bound(v))
+@oracle("tenant_records", scope="every create and every request on one record with a token bound to a community",
+        applies=lambda v: v.kind in (*_ITEM_KINDS, "create") and _tenant_bound(v))
 def tenant_records(view: View, traffic: Traffic) -> Iterator[Violation]:
-    """A token bound to a community never reads, changes, moves or deletes a record of another community: it
-    gets 403 or 404, never data (GUA-AUTHZ-002)."""
+    """A token bound to a community never reads, changes, moves or deletes a record of another community, nor
+    creates one there: it gets 403 or 404, never data (GUA-AUTHZ-002)."""
     assert view.role is not None and view.collection is not None
     if not view.succeeded:
         return
@@ -526,3 +527,61 @@ def personal_data_in_errors(view: View, traffic: Traffic) -> Iterator[Violation]
 
 
 _ID_NUMBER = re.compile(r"(?<![0-9])[1-9][0-9]{16}[0-9Xx](?![0-9])")
+
+
+# -- input ----------------------------------------------------------------------------------------------------
+
+def _holds_write(view: View) -> bool:
+    return view.collection is not None and view.holds(view.collection.scopes.get("write", ""))
+
+
+@oracle("accepts_only_valid", scope="every create and change answered with success",
+        applies=lambda v: v.kind in ("create", "update") and v.succeeded and v.collection is not None
+        and v.collection.writable)
+def accepts_only_valid(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A create or a merge patch is carried out only when the record it makes is valid against the collection's
+    create schema — types, bounds, formats, enums, required members — whichever request sent it; unknown members
+    are left to CORE-VAL-009 (S3) (CORE-GEN-002)."""
+    assert view.collection is not None
+    sent = view.sent()
+    if not isinstance(sent, dict):
+        return
+    if view.kind == "update":
+        record = traffic.model.get(view.collection.name, view.item_id)
+        if record is None:
+            return
+        from .model import apply_merge_patch
+
+        sent = apply_merge_patch(record.expected, sent)
+        what = "the record a merge patch made"
+    else:
+        what = "the record created"
+    for error in schema_store().errors(view.collection.create_schema, sent):
+        if error.validator in ("additionalProperties", "unevaluatedProperties"):
+            continue  # S3: dropping unknown members is allowed; rejecting them is CORE-VAL-009's SHOULD
+        pointer = "/" + "/".join(str(p) for p in error.absolute_path)
+        yield Violation(f"{view.describe()}: {what} is invalid ({error.validator}: {error.message[:140]}), yet the "
+                        f"platform answered {view.status}", pointer, "400 or 422", view.status)
+        return
+
+
+def _malformed(view: View) -> bool:
+    raw = view.exchange.request_body
+    if not raw or "json" not in next((v for k, v in view.exchange.request_headers.items()
+                                      if k.lower() == "content-type"), ""):
+        return False
+    try:
+        json.loads(raw.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return True
+    return False
+
+
+@oracle("malformed_json", scope="every write whose JSON body does not parse, by a token that may write",
+        applies=lambda v: v.kind in ("create", "update", "transition") and _holds_write(v) and _malformed(v))
+def malformed_json(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A request body sent as JSON that is not JSON is answered 400 on every method — never 5xx, never
+    carried out (CORE-VAL-006)."""
+    if view.status != 400:
+        yield Violation(f"{view.describe()}: a body that is not JSON was answered {view.status}",
+                        expected=400, found=view.status)
