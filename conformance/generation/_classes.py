@@ -199,7 +199,6 @@ _CC.add("social-organisation", True, "a social organisation registered by civil 
         _const(_credit("51340200MJ0000123")))
 _CC.add("wrong-check", False, "a wrong check character", "校验码错误",
         _const(_wrong_check(_CREDIT, "0123456789ABCDEFGHJKLMNPQRTUWXY")))
-_CC.add("lower-case", False, "letters in lower case", "字母小写", _const(_CREDIT.lower()))
 _CC.add("forbidden-letter", False, "a letter GB 32100 never uses (I, O, S, V, Z)", "含 GB 32100 不用的字母(I、O、S、V、Z)",
         _const(_CREDIT[:10] + "O" + _CREDIT[11:]))
 _CC.add("seventeen", False, "17 characters", "17 位", _const(_CREDIT[:17]))
