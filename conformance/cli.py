@@ -158,7 +158,17 @@ def _checks_parser(commands: argparse._SubParsersAction) -> None:
     explain.add_argument("code", metavar="CODE", help="a finding code from a report, such as SC101")
 
 
-def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
+def _deliver_junit(args: argparse.Namespace, scratch: Path) -> None:
+    """pytest wrote the JUnit XML into the run's scratch directory (it opens --junitxml and follows a link planted
+    there); it reaches the path asked for by an atomic rename that replaces such a link."""
+    from .loading import write_file
+
+    written = scratch / "junit.xml"
+    if args.junitxml and written.is_file():
+        write_file(args.junitxml, written.read_bytes())
+
+
+def _pytest_args(args: argparse.Namespace, ini: Path, scratch: Path | None = None) -> list[str]:
     # A CLI run loads the plugins it uses by name and nothing else installed (see _only_named_plugins): ours, and
     # allure-pytest with --alluredir. Of pytest's own: no:cacheprovider, so a CLI run leaves no .pytest_cache and
     # never touches the pytest door's lastfailed; no:unraisableexception, no:threadexception, which watch test code
@@ -190,7 +200,8 @@ def _pytest_args(args: argparse.Namespace, ini: Path) -> list[str]:
     if args.alluredir:
         argv += ["--alluredir", args.alluredir]
     if args.junitxml:
-        argv += ["--junitxml", args.junitxml, "-o", "junit_suite_name=sc-conformance"]
+        junit = str(scratch / "junit.xml") if scratch is not None else args.junitxml
+        argv += ["--junitxml", junit, "-o", "junit_suite_name=sc-conformance"]
     return argv
 
 
@@ -359,10 +370,11 @@ def run(args: argparse.Namespace) -> int:
         if ids is not None and not nodes:
             print(f"sc-conformance: nothing to re-run: every requirement in {args.rerun_failed} passed")
             return _verdict_code(previous)
+    from .loading import remove_file
+
     report_dir = Path(args.report_dir)
-    for profile in profiles:
-        stale = report_dir / profile.id / "report.json"
-        stale.unlink(missing_ok=True)
+    for profile in profiles:  # never through a link planted in the report directory (refused, before the run)
+        remove_file(report_dir / profile.id / "report.json", root=report_dir)
     if args.token:
         os.environ["SC_TOKEN"] = args.token
     preflighted = _preflight(args)
@@ -373,7 +385,8 @@ def run(args: argparse.Namespace) -> int:
         ini = Path(scratch) / "pytest.ini"
         ini.write_text("[pytest]\naddopts =\n", encoding="utf-8")
         with _only_named_plugins(), _hypothesis_storage(Path(scratch)):
-            code = pytest.main(_pytest_args(args, ini) + nodes, plugins=plugins)
+            code = pytest.main(_pytest_args(args, ini, Path(scratch)) + nodes, plugins=plugins)
+        _deliver_junit(args, Path(scratch))
     if code == pytest.ExitCode.INTERRUPTED:
         written = [str(report_dir / p.id / "report.json") for p in profiles
                    if (report_dir / p.id / "report.json").is_file()]
@@ -470,11 +483,14 @@ def serve_reference(args: argparse.Namespace) -> int:
     import yaml
 
     from .embedded import _attestations, _credentials, _tenants
+    from .loading import write_file
     from .reference.server import serve
 
     secret = secrets.token_urlsafe(32)
     issued: dict[str, str] = {}
-    credentials_out, attestations_out = Path(args.credentials_out).resolve(), Path(args.attestations_out).resolve()
+    # absolute for the export lines, but a link at the path itself is not resolved: it is replaced
+    credentials_out, attestations_out = (Path(name).parent.resolve() / Path(name).name
+                                         for name in (args.credentials_out, args.attestations_out))
 
     def provision(platform: Any) -> None:
         """Two tenant communities and a token per role, written as a credentials file (never printed
@@ -483,13 +499,12 @@ def serve_reference(args: argparse.Namespace) -> int:
         roles = {name: {"token": role.token, "scopes": sorted(role.scopes),
                         **({"community": role.community} if role.community else {})}
                  for name, role in credentials.roles.items()}
-        credentials_out.write_text(yaml.safe_dump({"default": credentials.default, "roles": roles}), encoding="utf-8")
-        credentials_out.chmod(0o600)
+        # atomic, readable by its owner only, and replacing (never following) a link planted at the path
+        write_file(credentials_out, yaml.safe_dump({"default": credentials.default, "roles": roles}), mode=0o600)
         attestations = [{"requirement": a.requirement, "attested_by": a.attested_by, "statement": a.statement,
                          "document": {"reference": a.reference, "sha256": a.sha256}}
                         for a in _attestations().values()]
-        attestations_out.write_text(yaml.safe_dump({"attestations": attestations}, allow_unicode=True),
-                                    encoding="utf-8")
+        write_file(attestations_out, yaml.safe_dump({"attestations": attestations}, allow_unicode=True))
         issued["token"] = credentials.token or ""
 
     def ready(base_url: str) -> None:

@@ -10,9 +10,13 @@ planted symlink instead of following it.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
-import tempfile
+import secrets
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +36,7 @@ __all__ = [
     "json_text",
     "line_of",
     "read_text",
+    "remove_file",
     "schema_problems",
     "write_file",
     "yaml_file",
@@ -210,28 +215,105 @@ def _depth(value: Any) -> int:
     return deepest
 
 
-def write_file(path: str | Path, data: str | bytes, *, mode: int | None = None) -> Path:
+def write_file(path: str | Path, data: str | bytes, *, mode: int | None = None, root: str | Path | None = None) -> Path:
     """Write ``data`` atomically: a temporary file beside ``path``, then a rename over it.
 
-    The rename replaces whatever ``path`` was, a symlink included, so a link planted in a report
-    directory is never followed. A parent directory that is itself a symlink is refused.
+    The rename replaces whatever ``path`` was, a symlink included, so a link planted in an output is never
+    followed. Everything happens through descriptors of directories opened without following a link, so a
+    directory swapped for a link while the suite writes cannot redirect a write (or leave a ``.tmp`` file
+    elsewhere): with ``root`` (an output directory the user named, such as ``--report-dir``), no directory
+    between it and the file may be a link, and ``..`` cannot leave it; without, ``path``'s own directory
+    may not be a link.
     """
     file = Path(path)
-    parent = file.parent
-    parent.mkdir(parents=True, exist_ok=True)
-    if parent.is_symlink():
-        raise UsageError(f"refusing to write {file}: its directory {parent} is a symbolic link")
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    handle, temporary = tempfile.mkstemp(prefix=f".{file.name}.", suffix=".tmp", dir=parent)
+    with _directory(file, root) as directory:
+        _replace_at(directory, file.name, raw, mode if mode is not None else 0o666 & ~_umask(), file)
+    return file
+
+
+def remove_file(path: str | Path, *, root: str | Path) -> bool:
+    """Delete ``path`` (below the output directory ``root``) if it is there; never through a link. Whether it was."""
+    file = Path(path)
+    try:
+        with _directory(file, root, create=False) as directory:
+            os.unlink(file.name, dir_fd=directory)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _directory(file: Path, root: str | Path | None, *, create: bool = True) -> Iterator[int]:
+    """A descriptor of ``file``'s directory, reached without following a link the suite did not name."""
+    if root is None:
+        base, parts = file.parent, ()
+    else:
+        base = Path(root)
+        try:
+            parts = file.parent.relative_to(base).parts
+        except ValueError:
+            raise UsageError(f"refusing to write {file}: it is not inside {base}") from None
+        if any(part in ("..", ".", "") for part in parts) or file.name in ("..", ".", ""):
+            raise UsageError(f"refusing to write {file}: it is not inside {base}")
+    if create:
+        base.mkdir(parents=True, exist_ok=True)
+    try:  # the directory the user named: links before its last component are theirs, its last is not followed
+        fd = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC | (os.O_NOFOLLOW if root is None else 0))
+    except OSError as exc:
+        if exc.errno == errno.ELOOP or (exc.errno == errno.ENOTDIR and base.is_symlink()):
+            raise UsageError(f"refusing to write {file}: its directory {base} is a symbolic link") from None
+        raise
+    try:
+        for index, part in enumerate(parts):
+            if create:
+                with contextlib.suppress(FileExistsError):
+                    os.mkdir(part, dir_fd=fd)
+            try:
+                child = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno in (errno.ELOOP, errno.ENOTDIR):
+                    where = base.joinpath(*parts[:index + 1])
+                    raise UsageError(f"refusing to write {file}: {where} is a symbolic link or not a directory") \
+                        from None
+                raise
+            os.close(fd)
+            fd = child
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _replace_at(directory: int, name: str, raw: bytes, mode: int, shown: Path) -> None:
+    """Write ``raw`` to a new temporary file in ``directory``, then rename it over ``name``."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _ in range(100):
+        temporary = f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            handle = os.open(temporary, flags, 0o600, dir_fd=directory)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise UsageError(f"cannot write {shown}: no temporary file could be created beside it")
     try:
         with os.fdopen(handle, "wb") as out:
             out.write(raw)
-        os.chmod(temporary, mode if mode is not None else 0o666 & ~_umask())
-        os.replace(temporary, file)
+            os.fchmod(out.fileno(), mode)
+        if _is_directory_at(directory, name):
+            raise IsADirectoryError(errno.EISDIR, "Is a directory", str(shown))
+        os.replace(temporary, name, src_dir_fd=directory, dst_dir_fd=directory)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary, dir_fd=directory)
         raise
-    return file
+
+
+def _is_directory_at(directory: int, name: str) -> bool:
+    try:
+        return stat.S_ISDIR(os.stat(name, dir_fd=directory, follow_symlinks=False).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def _umask() -> int:

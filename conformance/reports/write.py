@@ -16,6 +16,7 @@ from typing import Any
 from ..errors import SchemaError, UsageError
 from ..escaping import json_ld, markdown, markdown_cell, markdown_words
 from ..loading import write_file
+from ..profiles import ID
 from ..redaction import redact_value
 from ..schemas import schema_store
 from .earl import to_earl
@@ -114,14 +115,15 @@ def write_reports(report: dict[str, Any], report_dir: Path) -> Path:
     """Validate the report against its published schema and write its files; returns report.json's path."""
     report = redact_value(report)
     _conform(report)
-    directory = report_dir / report["profile"]["id"]
-    if directory.is_symlink():
-        raise UsageError(f"refusing to write reports into {directory}: it is a symbolic link")
+    profile_id = report["profile"]["id"]
+    if not ID.fullmatch(profile_id):  # a directory name of report_dir's, never a path
+        raise UsageError(f"refusing to write reports for profile id {profile_id[:60]!r}: not a profile id")
+    directory = report_dir / profile_id  # below report_dir, through no link (write_file's root)
     path = directory / "report.json"
-    write_file(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    write_file(directory / "summary.md", markdown_summary(report))
-    write_file(directory / "badge.json", json.dumps(badge(report), ensure_ascii=False) + "\n")
-    write_file(directory / "report.html", render_report(report))
+    write_file(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n", root=report_dir)
+    write_file(directory / "summary.md", markdown_summary(report), root=report_dir)
+    write_file(directory / "badge.json", json.dumps(badge(report), ensure_ascii=False) + "\n", root=report_dir)
+    write_file(directory / "report.html", render_report(report), root=report_dir)
     write_file(directory / "report.earl.jsonld", json.dumps(json_ld(to_earl(report)), ensure_ascii=False, indent=2)
-               + "\n")
+               + "\n", root=report_dir)
     return path

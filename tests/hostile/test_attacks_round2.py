@@ -5,16 +5,21 @@ an operator runs it, against real files, real symbolic links and the hostile HTT
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
+import os
 import re
 import secrets
+import stat
+import subprocess
+import threading
 from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
 import yaml
 
-from .test_attacks import SMALL, _mini_profile, cli, one_line_usage_error
+from .test_attacks import CLI, SMALL, _mini_profile, cli, one_line_usage_error
 
 OWNED = "import pathlib\npathlib.Path({marker!r}).write_text('owned')\n"
 
@@ -194,3 +199,122 @@ def test_a_short_token_does_not_cut_words_out_of_what_the_platform_says(hostile,
     summary = (tmp_path / "reports/core/summary.md").read_text(encoding="utf-8")
     for shown in (output, summary):
         assert "owned title" in shown and "REDACTED" not in shown.replace('"$SC_TOKEN"', "")
+
+
+# ---------------------------------------------------------------------------- 4. no write or delete through a link
+
+def _victims(tmp_path: Path) -> tuple[Path, Path]:
+    """A precious file and a precious directory outside every output."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    precious = outside / "precious.txt"
+    precious.write_text("precious", encoding="utf-8")
+    (outside / "report.json").write_text("precious", encoding="utf-8")
+    return outside, precious
+
+
+def _untouched(outside: Path) -> None:
+    assert sorted(p.name for p in outside.iterdir()) == ["precious.txt", "report.json"]
+    assert {p.read_text(encoding="utf-8") for p in outside.iterdir()} == {"precious"}
+
+
+def _no_tmp_outside(tmp_path: Path, inside: Path) -> None:
+    stray = [p for p in tmp_path.rglob("*.tmp") if inside not in p.parents]
+    assert stray == []
+
+
+def test_standard_build_replaces_a_planted_file_link_and_refuses_a_planted_directory_link(tmp_path):
+    outside, precious = _victims(tmp_path)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "index.html").symlink_to(precious)
+    (site / "req").mkdir()
+    (site / "req" / "CORE-DISC-001.html").symlink_to(precious)
+    done = cli("standard", "build", "-o", "site", cwd=tmp_path)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
+    assert not (site / "index.html").is_symlink() and "<html" in (site / "index.html").read_text(encoding="utf-8")
+    _untouched(outside)
+    for planted in ("zh", "schemas"):
+        again = tmp_path / f"site-{planted}"
+        again.mkdir()
+        (again / planted).symlink_to(outside, target_is_directory=True)
+        line = one_line_usage_error(cli("standard", "build", "-o", again.name, cwd=tmp_path))
+        assert "symbolic link" in line
+        _untouched(outside)
+    _no_tmp_outside(tmp_path, site)
+
+
+def test_junitxml_replaces_a_planted_link(tmp_path):
+    outside, precious = _victims(tmp_path)
+    (tmp_path / "junit.xml").symlink_to(precious)
+    done = cli("run", "-q", *SMALL, "--report-dir", "reports", "--junitxml", "junit.xml", cwd=tmp_path)
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]
+    junit = tmp_path / "junit.xml"
+    assert not junit.is_symlink() and "<testsuite" in junit.read_text(encoding="utf-8")
+    _untouched(outside)
+    _no_tmp_outside(tmp_path, tmp_path / "reports")
+
+
+def test_the_stale_report_clean_up_deletes_nothing_through_a_planted_directory_link(tmp_path):
+    outside, _precious = _victims(tmp_path)
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "core").symlink_to(outside, target_is_directory=True)
+    line = one_line_usage_error(cli("run", "-q", *SMALL, "--report-dir", "reports", cwd=tmp_path))
+    assert "symbolic link" in line and "reports/core" in line
+    _untouched(outside)
+
+
+def test_serve_reference_writes_no_credentials_through_planted_links(tmp_path):
+    outside, precious = _victims(tmp_path)
+    for name in ("reference-credentials.yaml", "reference-attestations.yaml"):
+        (tmp_path / name).symlink_to(precious)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
+    server = subprocess.Popen([*CLI, "serve-reference", "--port", "0"], cwd=tmp_path, env=env, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        lines = [server.stdout.readline() for _ in range(3)]
+    finally:
+        server.terminate()
+        server.wait(20)
+    assert any("SC_CREDENTIALS=" in line for line in lines), lines
+    _untouched(outside)
+    credentials = tmp_path / "reference-credentials.yaml"
+    assert not credentials.is_symlink() and "roles" in credentials.read_text(encoding="utf-8")
+    assert stat.S_IMODE(credentials.stat().st_mode) == 0o600
+    assert not (tmp_path / "reference-attestations.yaml").is_symlink()
+
+
+def test_a_report_directory_swapped_for_a_link_while_reports_are_written_never_redirects_a_write(tmp_path, earlier):
+    """A second process swaps reports/core for a link to another directory and back, as fast as it can,
+    while the suite writes the report files again and again: nothing may land outside (nor a .tmp file)."""
+    from conformance.errors import UsageError
+    from conformance.loading import write_file
+    from conformance.reports import write_reports
+
+    outside, _precious = _victims(tmp_path)
+    reports = tmp_path / "reports"
+    (reports / "core").mkdir(parents=True)
+    stop = threading.Event()
+
+    def swap() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                os.rename(reports / "core", reports / "core-real")
+                os.symlink(outside, reports / "core")
+                os.unlink(reports / "core")
+                os.rename(reports / "core-real", reports / "core")
+
+    swapper = threading.Thread(target=swap)
+    swapper.start()
+    try:
+        for _ in range(40):
+            with contextlib.suppress(UsageError, OSError):  # refused while the link is there: that is fine
+                write_reports(earlier, reports)
+        for _ in range(3000):  # the one function every output passes through, without the rendering between
+            with contextlib.suppress(UsageError, OSError):
+                write_file(reports / "core" / "report.json", "{}")
+    finally:
+        stop.set()
+        swapper.join()
+    _untouched(outside)
+    _no_tmp_outside(tmp_path, reports)

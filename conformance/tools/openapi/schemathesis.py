@@ -16,7 +16,6 @@ Everything is derived from the catalogue, so a new collection gets its lines wit
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from ...catalogue import Catalogue, catalogue
@@ -62,8 +61,9 @@ def schemathesis_config(cat: Catalogue | None = None, *, hooks: str = HOOKS_FILE
 
 def write_schemathesis_config(path: Path, cat: Catalogue | None = None) -> list[Path]:
     """Write the configuration to ``path`` and the hooks file beside it; return both paths."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    from ...loading import write_file  # atomic; a link planted at either path is replaced, not followed
+
     hooks = path.with_name(HOOKS_FILE)
-    path.write_text(schemathesis_config(cat, hooks=HOOKS_FILE), encoding="utf-8")
-    shutil.copyfile(Path(__file__).with_name(HOOKS_FILE), hooks)
+    write_file(path, schemathesis_config(cat, hooks=HOOKS_FILE))
+    write_file(hooks, Path(__file__).with_name(HOOKS_FILE).read_bytes())
     return [path, hooks]

@@ -31,6 +31,7 @@ from ...catalogue import Catalogue, catalogue
 from ...checks import load_builtin_checks
 from ...credentials import ROLES
 from ...fixtures import fixture_names, load_fixture
+from ...generation._classes import MALFORMED, rule_rows
 from ...loading import write_file
 from ...profiles import Profile, Requirement, load_profile, profile_ids
 from ...resources import schemas_dir
@@ -43,7 +44,7 @@ __all__ = ["LANGUAGES", "Site", "build_site", "content", "inline", "source_targe
 
 LANGUAGES = ("zh", "en")
 # Pages with sections (an anchor each) and folders of pages, as a `Standard §…` source names them.
-_SECTIONED = ("conventions", "settles", "not-covered", "vendor-guide", "endpoints", "problems", "variants")
+_SECTIONED = ("conventions", "settles", "not-covered", "vendor-guide", "endpoints", "problems", "variants", "inputs")
 _FOLDERS = ("entities", "lifecycles", "req", "profiles")
 _SOURCE = re.compile(r"^Standard §([a-z-]+)(?:/([A-Za-z0-9-]+))?(?:\s.*)?$")
 
@@ -276,6 +277,7 @@ def build_site(out: str | Path, *, variants: Iterable[Any] = (), profiles: Itera
     w.page("problems.html.j2", "problems.html", problems=_problem_codes(), transition_problems=_transition_problems())
     w.page("variants.html.j2", "variants.html", variants=list(variants))
     w.page("types.html.j2", "types.html", types=type_rows())
+    w.page("inputs.html.j2", "inputs.html", rules=rule_rows(), bodies=MALFORMED)
     w.page("entities-index.html.j2", "entities/index.html")
     for col in cat.collections.values():
         w.page("entity.html.j2", f"entities/{col.entity}.html", col=col, fields=entity_fields(col),
