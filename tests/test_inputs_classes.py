@@ -226,3 +226,20 @@ def test_the_rule_table_is_bilingual():
         assert kinds, rule
         for kind in kinds:
             assert kind.en and kind.zh and kind.rule == rule
+
+
+def test_the_readable_specification_lists_every_class_from_the_same_table(tmp_path):
+    from conformance.tools.standard import build_site
+
+    build_site(tmp_path)
+    for lang in ("zh", "en"):
+        page = (tmp_path / lang / "inputs.html").read_text(encoding="utf-8")
+        for rule, kinds in rule_table():
+            anchor = rule.replace(":", "-")
+            assert f'id="{anchor}"' in page, (lang, rule)
+            for kind in kinds:
+                assert f'id="{anchor}-{kind.id}"' in page, (lang, rule, kind.id)
+        for body in MALFORMED:
+            assert f'id="malformed-{body.id}"' in page
+    assert "闰年的 2 月 29 日" in (tmp_path / "zh" / "inputs.html").read_text(encoding="utf-8")
+    assert "29 February of a leap year" in (tmp_path / "en" / "inputs.html").read_text(encoding="utf-8")

@@ -22,12 +22,13 @@ import copy
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from stdnum.cn import ric, uscc
 
-__all__ = ["MALFORMED", "RULES", "BodyClass", "ClassKind", "InputClass", "derive", "exemplar", "fields", "get",
-           "member_classes", "place", "raw_json", "rule_of", "rule_table", "verified"]
+__all__ = ["MALFORMED", "RULES", "RULE_TEXT", "BodyClass", "ClassKind", "InputClass", "derive", "exemplar", "fields", "get",
+           "member_classes", "place", "raw_json", "rule_of", "rule_rows", "rule_table", "verified"]
 
 Producer = Callable[[dict[str, Any], Any], Any]  # (field schema, a valid example or None) -> value, or _SKIP
 _SKIP = object()
@@ -458,7 +459,7 @@ _STR.add("markup", True, "markup characters and quotes, kept verbatim", "标记�
 _NUM = _rule("number")  # spellings of one number a platform must compare as equal
 _NUM.add("exponent", True, "the number in exponent notation (1.2E-1 for 0.12)", "以指数表示的数(1.2E-1 即 0.12)",
          lambda schema, example: _in_range(schema, example if isinstance(example, int | float) and not isinstance(
-             example, bool) else 0.5), compare="number", raw=lambda value: f"{float(value):.17E}")
+             example, bool) else 0.5), compare="number", raw=lambda value: format(Decimal(repr(float(value))), "E"))
 _NUM.add("integral", True, "an integral value of a number field (1, read back as 1 or 1.0)", "数字字段的整数值",
          lambda schema, example: int(_in_range(schema, 1)) if float(_in_range(schema, 1)).is_integer() else _SKIP,
          compare="number")
@@ -804,3 +805,66 @@ MALFORMED: tuple[BodyClass, ...] = (
     BodyClass("form", b"name=x", "application/x-www-form-urlencoded", (400, 415), "a form instead of JSON",
               "以表单代替 JSON"),
 )
+
+
+# ---------------------------------------------------------------- what the readable specification lists
+
+# Where each rule applies, in both languages (the specification's headings).
+RULE_TEXT: dict[str, tuple[str, str]] = {
+    "format:date-time": ("Every `format: date-time` member (RFC 3339 with an offset)", "每个 `format: date-time` 成员(带偏移的 RFC 3339)"),
+    "format:date": ("Every `format: date` member", "每个 `format: date` 成员"),
+    "format:gb11643": ("Identity numbers (GB 11643, `format: gb11643`)", "身份号码(GB 11643,`format: gb11643`)"),
+    "format:gb32100": ("Unified social credit codes (GB 32100, `format: gb32100`)", "统一社会信用代码(GB 32100,`format: gb32100`)"),
+    "format:email": ("E-mail addresses (`format: email`)", "电子邮件地址(`format: email`)"),
+    "def:division-code": ("GB/T 2260 division codes (`division-code`)", "GB/T 2260 行政区划代码(`division-code`)"),
+    "def:statistical-code": ("12-digit statistical codes (`statistical-code`)", "12 位统计用区划代码(`statistical-code`)"),
+    "def:mobile-phone": ("Mobile numbers (`mobile-phone`)", "手机号码(`mobile-phone`)"),
+    "def:phone": ("Phone numbers (`phone`)", "电话号码(`phone`)"),
+    "def:https-uri": ("https URIs (`https-uri`)", "https 地址(`https-uri`)"),
+    "def:plate-number": ("Vehicle plates (GA 36, `plate-number`)", "机动车号牌(GA 36,`plate-number`)"),
+    "def:pseudonym": ("Pseudonyms of persons (`pseudonym`)", "人员假名(`pseudonym`)"),
+    "def:id": ("Ids that are not references (`id`)", "非引用的标识(`id`)"),
+    "def:person-name": ("Person names (`person-name`)", "人名(`person-name`)"),
+    "minimum": ("`minimum`", "`minimum`"), "maximum": ("`maximum`", "`maximum`"),
+    "exclusiveMinimum": ("`exclusiveMinimum`", "`exclusiveMinimum`"),
+    "exclusiveMaximum": ("`exclusiveMaximum`", "`exclusiveMaximum`"),
+    "minLength": ("`minLength` (code points)", "`minLength`(按码位计)"),
+    "maxLength": ("`maxLength` (code points)", "`maxLength`(按码位计)"),
+    "minItems": ("`minItems`", "`minItems`"), "maxItems": ("`maxItems`", "`maxItems`"),
+    "uniqueItems": ("`uniqueItems`", "`uniqueItems`"),
+    "enum": ("`enum`", "`enum`"), "const": ("`const`", "`const`"),
+    "type": ("`type`: what a lax parser would coerce", "`type`:宽松解析器会强制转换的值"),
+    "string": ("Text without a format or pattern: spellings kept as sent", "无格式与模式的文本:各种写法均须原样保存"),
+    "number": ("`type: number`: spellings compared as equal", "`type: number`:各种写法按数值相等比较"),
+    "boolean": ("`type: boolean`", "`type: boolean`"),
+    "pattern": ("Any other `pattern`", "其他 `pattern`"),
+}
+_DEMOS: tuple[tuple[dict[str, Any], Any], ...] = (
+    ({"type": "integer", "minimum": 1, "maximum": 5}, 3),
+    ({"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 100, "minimum": -90, "maximum": 90}, 0.12),
+    ({"type": "string", "minLength": 1, "maxLength": 8, "pattern": "^[a-z]+$", "enum": ["low", "high-risk"]}, "abc"),
+    ({"type": "string", "minLength": 1, "maxLength": 8}, "王伟"),
+    ({"type": "array", "minItems": 2, "maxItems": 2, "uniqueItems": True, "items": {"type": "string"}}, ["a", "b"]),
+    ({"type": "object", "properties": {"a": {"type": "integer"}}}, {"a": 1}),
+    ({"const": "Point"}, "Point"),
+    ({"type": "boolean"}, True),
+)
+
+
+def rule_rows() -> list[dict[str, Any]]:
+    """Each rule with where it applies and its classes, each with an example value (the JSON sent)."""
+    rows = []
+    for name, rule in RULES.items():
+        en, zh = RULE_TEXT.get(name, (f"`{name}`", f"`{name}`"))
+        classes = []
+        for kind, produce, raw in rule.classes:
+            shown = "—"
+            for schema, example in _DEMOS:
+                value = produce(schema, example)
+                if value is not _SKIP:
+                    text = raw(value) if raw else None
+                    shown = text if text is not None else json.dumps(value, ensure_ascii=False)
+                    break
+            classes.append({"kind": kind, "example": shown if len(shown) <= 60 else f"{shown[:40]}… ({len(shown)})"})
+        rows.append({"rule": name, "anchor": name.replace(":", "-"), "en": en, "zh": zh, "classes": classes})
+    return rows
