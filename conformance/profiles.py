@@ -230,8 +230,10 @@ class _Raw:
 
 # Parsing a profile's YAML with line marks and validating it against suite/profile.json is most of a run's
 # start-up (core is read again for every profile that extends it). One key names a file's exact text and the
-# profile schema's: the parsed value is remembered under it in this process, and the fact that it validated
-# across processes (conformance.validated). A file that fails is never remembered, so every error is reported.
+# profile schema's: the parsed value is remembered under it in this process, and, for the bundled profiles only,
+# the fact that it validated across processes (conformance.validated). A file that fails is never remembered,
+# so every error is reported. A local profile is validated every time: the cache directory is not the suite's
+# installation (a poisoned CI cache can forge an entry), so an entry there vouches for nobody's file but ours.
 _PARSED: dict[str, tuple[dict[str, Any], dict[JsonPath, int]]] = {}
 
 
@@ -250,11 +252,12 @@ def _read(path: Path) -> _Raw:
         # not a profile at all (say `--profile /etc/shadow`): name the file, never quote what it holds
         raise ProfileError("not a profile: expected a YAML mapping with id, version, kind, title and requirements",
                            file=str(path), line=1)
-    if not (key and validated.passed(key)):
+    bundled = path.resolve().parent == profiles_dir().resolve()
+    if not (key and bundled and validated.passed(key)):
         problem = _schema_error(path, data, lines)
         if problem:
             raise problem
-        if key:
+        if key and bundled:
             validated.remember(key)
     if key:
         _PARSED[key] = (copy.deepcopy(data), lines)
@@ -344,6 +347,8 @@ def load_profile(
     path = find_profile(name, search)
     raw = _read(path)
     profile_id = raw.data["id"]
+    if not isinstance(profile_id, str) or not ID.fullmatch(profile_id):  # it names a directory of --report-dir
+        raise raw.error(f"the id must match {ID.pattern}", ("id",))
     if path.stem != profile_id and path.parent == profiles_dir():
         raise raw.error(f"the id must match the file name {path.stem!r}", ("id",))
     if profile_id in _stack:

@@ -318,3 +318,37 @@ def test_a_report_directory_swapped_for_a_link_while_reports_are_written_never_r
         swapper.join()
     _untouched(outside)
     _no_tmp_outside(tmp_path, reports)
+
+
+# ---------------------------------------------------------------------------- 5. the validation cache vouches for nothing
+
+def _forge_cache_entry(cache: Path, profile: Path) -> None:
+    """What a poisoned CI cache holds: the entry that says these exact bytes passed validation."""
+    from conformance import validated
+    from conformance.resources import schemas_dir
+
+    key = validated.digest("profile", (schemas_dir() / "suite/profile.json").read_bytes(), profile.read_bytes())
+    (cache / "sc-conformance" / "validated").mkdir(parents=True, exist_ok=True)
+    (cache / "sc-conformance" / "validated" / key).touch()
+
+
+@pytest.mark.parametrize("change, says", [
+    ({"id": "../../escaped"}, "id"),
+    ({"id": "escaped", "kind": "regional", "extends": ["../outside/evil"]}, "kind"),
+    ({"id": "escaped", "requirements": [{"id": "X-Y-001", "level": "MUST"}]}, "requirements"),
+])
+def test_a_forged_validation_cache_entry_lets_no_invalid_profile_through(tmp_path, change, says):
+    work = tmp_path / "work"
+    work.mkdir()
+    bad = _mini_profile(work)
+    profile = yaml.safe_load(bad.read_text(encoding="utf-8"))
+    profile.update(change)
+    bad.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    cache = tmp_path / "cache"
+    _forge_cache_entry(cache, bad)
+    done = cli("run", "-q", "--profile", "mini.yaml", "--report-dir", "reports/deep", cwd=work,
+               env={"XDG_CACHE_HOME": str(cache)})
+    line = one_line_usage_error(done)
+    assert "mini.yaml" in line and says in line
+    assert [p for p in tmp_path.rglob("*") if p.is_file() and "cache" not in p.parts
+            and p.name not in ("mini.yaml",)] == []
