@@ -11,11 +11,21 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
+from .escaping import terminal
+
 __all__ = ["ConformanceError", "ProfileError", "SchemaError", "UsageError", "did_you_mean"]
 
 
 class ConformanceError(Exception):
-    """Root of every error the suite raises on purpose."""
+    """Root of every error the suite raises on purpose.
+
+    Its message is one line safe for a terminal, whichever door prints it: a platform's words, a YAML key or a
+    file name may carry control sequences, and every error message is made of such pieces, so the one place
+    they all pass through escapes them (shown as ``\\x1b``, never obeyed; newlines shown as ``\\n``).
+    """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(terminal(arg, newlines=False) if isinstance(arg, str) else arg for arg in args))
 
 
 class ProfileError(ConformanceError):
@@ -23,6 +33,8 @@ class ProfileError(ConformanceError):
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  field: str | None = None) -> None:
+        file, field, message = (terminal(part, newlines=False) if part is not None else None
+                                for part in (file, field, message))
         self.file, self.line, self.field, self.reason = file, line, field, message
         where = ":".join(str(part) for part in (file, line) if part is not None)
         prefix = f"{where}: " if where else ""

@@ -17,10 +17,10 @@ import html as _html
 import re
 from typing import Any
 
-__all__ = ["html_attribute", "json_ld", "markdown", "markdown_cell", "terminal", "xml"]
+__all__ = ["CONTROLS", "html_attribute", "json_ld", "markdown", "markdown_cell", "terminal", "xml"]
 
 # C0 except TAB and LF, DEL, C1, and the Unicode bidi controls and isolates that reorder a line.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_CONTROLS = CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 

@@ -20,6 +20,7 @@ import yaml
 
 from . import validated
 from .errors import ProfileError, did_you_mean
+from .escaping import CONTROLS
 from .loading import LoadError, StrictLoader, read_text
 from .resources import profiles_dir, schemas_dir
 from .schemas import schema_store
@@ -252,6 +253,10 @@ def _read(path: Path) -> _Raw:
         # not a profile at all (say `--profile /etc/shadow`): name the file, never quote what it holds
         raise ProfileError("not a profile: expected a YAML mapping with id, version, kind, title and requirements",
                            file=str(path), line=1)
+    controlled = _controls(data)
+    if controlled is not None:  # titles and keys reach terminals, pytest's headers, Markdown and CSV
+        raise ProfileError("holds a control character (a terminal escape, a bidi override…); a profile is plain "
+                           "text", file=str(path), line=_line(lines, controlled), field=_field(controlled, data))
     bundled = path.resolve().parent == profiles_dir().resolve()
     if not (key and bundled and validated.passed(key)):
         problem = _schema_error(path, data, lines)
@@ -262,6 +267,24 @@ def _read(path: Path) -> _Raw:
     if key:
         _PARSED[key] = (copy.deepcopy(data), lines)
     return _Raw(path, data, lines)
+
+
+def _controls(data: Any, at: JsonPath = ()) -> JsonPath | None:
+    """Where the first string (or key) holding a control character is, or None."""
+    stack: list[tuple[Any, JsonPath]] = [(data, at)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, str):
+            if CONTROLS.search(value):
+                return where
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(key, str) and CONTROLS.search(key):
+                    return (*where, key)
+                stack.append((item, (*where, str(key))))
+        elif isinstance(value, list):
+            stack += [(item, (*where, index)) for index, item in enumerate(value)]
+    return None
 
 
 # ---------------------------------------------------------------------------- finding and resolving

@@ -8,6 +8,7 @@ from typing import Any
 import jinja2
 import markupsafe
 
+from ..escaping import terminal
 from .build import SUBSYSTEMS
 from .evidence import headers_about, shown_exchanges
 
@@ -78,10 +79,19 @@ _VERDICT_ORDER = ("fail", "inconclusive", "waived", "manual", "pass", "not-appli
 @functools.cache
 def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.PackageLoader("conformance", "templates"),
-                                     autoescape=True,
+                                     autoescape=True, finalize=_shown,
                                      trim_blocks=False, lstrip_blocks=False)
     environment.globals.update(t=TEXT, shown_exchanges=shown_exchanges, headers_about=headers_about)
     return environment
+
+
+def _shown(value: Any) -> Any:
+    """Every value a page prints, before autoescaping: platform and report text with its control characters
+    (terminal escapes, bidi overrides) and lone surrogates shown as ``\\x1b``, so a page printed to a terminal
+    (``report html -``) or saved cannot carry them. Our own markup (the stylesheet) is left as it is."""
+    if isinstance(value, str) and not isinstance(value, markupsafe.Markup):
+        return terminal(value)
+    return value
 
 
 def _css() -> markupsafe.Markup:

@@ -65,9 +65,10 @@ def report(args: argparse.Namespace) -> int:
         trust = signing.check_signature(raw, loaded, signing.trusted_keys())
         _emit(render_report(loaded, lang=args.lang, trust=trust.label), args.out)
         return 0
+    from ..escaping import json_ld
     from ..reports.earl import to_earl
 
-    _emit(json.dumps(to_earl(_load(args.report)), ensure_ascii=False, indent=2) + "\n", args.out)
+    _emit(json.dumps(json_ld(to_earl(_load(args.report))), ensure_ascii=False, indent=2) + "\n", args.out)
     return 0
 
 
@@ -103,6 +104,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def profiles(args: argparse.Namespace, faults: dict[str, list[str]]) -> int:
+    from ..escaping import terminal
     from ..profiles import load_profile, profile_ids
 
     if args.action == "list":
@@ -116,7 +118,7 @@ def profiles(args: argparse.Namespace, faults: dict[str, list[str]]) -> int:
         problems = [p for name in (args.profiles or profile_ids())
                     for p in lint_profile(name, faults, require_faults=args.require_faults)]
         for problem in problems:
-            print(problem)
+            print(terminal(problem, newlines=False))
         errors = sum(1 for p in problems if p.severity == "error")
         print(f"{errors} problem(s), {len(problems) - errors} warning(s)", file=sys.stderr)
         return 1 if errors or (args.strict and problems) else 0

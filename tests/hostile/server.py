@@ -355,3 +355,13 @@ async def _echo_split(server: HostileServer, writer: Writer, path: str) -> None:
     headers = {f"X-Echo-{name}": value for name, value in forms.items() if "\\" not in value}
     await answer(writer, "200 OK" if path.startswith(("/conformance", DISCOVERY)) else "400 Bad Request", body,
                  "application/json", **headers)
+
+
+@behaviour("refuses-with-escapes")
+async def _refuses_with_escapes(server: HostileServer, writer: Writer, path: str) -> None:
+    """A discovery document, then 401 to every token, the problem's code and detail full of terminal controls."""
+    if path.startswith(DISCOVERY):
+        await answer(writer, "200 OK", b"{}")
+        return
+    body = json.dumps({"code": TERMINAL_ATTACK, "detail": TERMINAL_ATTACK}, ensure_ascii=False).encode()
+    await answer(writer, "401 Unauthorized", body, "application/problem+json")

@@ -12,6 +12,7 @@ import re
 import secrets
 import stat
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from urllib.parse import unquote
@@ -19,7 +20,7 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
-from .test_attacks import CLI, SMALL, _mini_profile, cli, one_line_usage_error
+from .test_attacks import CLI, DANGEROUS, SMALL, _mini_profile, cli, one_line_usage_error
 
 OWNED = "import pathlib\npathlib.Path({marker!r}).write_text('owned')\n"
 
@@ -352,3 +353,74 @@ def test_a_forged_validation_cache_entry_lets_no_invalid_profile_through(tmp_pat
     assert "mini.yaml" in line and says in line
     assert [p for p in tmp_path.rglob("*") if p.is_file() and "cache" not in p.parts
             and p.name not in ("mini.yaml",)] == []
+
+
+# ---------------------------------------------------------------------------- 6. terminal controls, everywhere
+
+ATTACK = "core\x1b[2J\x1b]52;c;cHduZWQ=\x07\x9b31m\u202e\x08"
+
+
+def _clean(text: str) -> list[str]:
+    return [c for c in DANGEROUS if c in text]
+
+
+def test_the_preflights_refusal_shows_the_platforms_controls_escaped_in_both_doors(hostile, tmp_path):
+    with hostile("refuses-with-escapes") as base_url:
+        line = one_line_usage_error(cli("run", "--base-url", base_url, *SMALL, "--timeout", "2",
+                                        "--token", "a-token-the-platform-refuses", cwd=tmp_path))
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
+        door = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--sc-base-url", base_url,
+                               "--sc-profile", "core", "-k", "CORE-DISC-001", "--sc-report-dir", "reports"],
+                              cwd=tmp_path, env={**env, "SC_TOKEN": "a-token-the-platform-refuses"},
+                              capture_output=True, text=True, timeout=240, errors="surrogateescape")
+    assert "not accepted" in line and "owned title" in line and _clean(line) == []
+    output = door.stdout + door.stderr
+    assert door.returncode != 0 and "not accepted" in output, output[-3000:]
+    assert _clean(output) == []
+
+
+def _profile_with(tmp_path: Path, where: str) -> Path:
+    path = _mini_profile(tmp_path)
+    profile = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if where == "key":
+        profile["requirements"][0][ATTACK] = "x"
+    elif where == "title":
+        profile["title"]["en"] = ATTACK
+    else:
+        profile["requirements"][0]["title"]["en"] = ATTACK
+    path.write_text(yaml.safe_dump(profile, allow_unicode=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("where", ["key", "title", "requirement-title"])
+def test_a_profiles_controls_reach_no_terminal(tmp_path, where):
+    _profile_with(tmp_path, where)
+    outputs = []
+    run = cli("run", "-q", "--profile", "mini.yaml", "--fault", "content-type-text", "--report-dir", "reports",
+              cwd=tmp_path)
+    outputs.append(run.stdout + run.stderr)
+    for command in (["profiles", "lint", "mini.yaml"], ["profiles", "matrix", "mini.yaml"],
+                    ["profiles", "matrix", "mini.yaml", "--format", "csv"]):
+        done = cli(*command, cwd=tmp_path)
+        assert "Traceback" not in done.stderr
+        outputs.append(done.stdout + done.stderr)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
+    door = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--sc-profile", "mini.yaml",
+                           "--sc-fault", "content-type-text", "--sc-report-dir", "door"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240,
+                          errors="surrogateescape")
+    outputs.append(door.stdout + door.stderr)
+    assert [(i, _clean(text)) for i, text in enumerate(outputs) if _clean(text)] == []
+    assert "mini.yaml" in outputs[0]
+
+
+@pytest.mark.parametrize("export", ["html", "earl"])
+def test_report_html_and_earl_to_standard_output_carry_no_controls(tmp_path, earlier, export):
+    report = json.loads(json.dumps(earlier))
+    report["profile"]["title"]["en"] = report["profile"]["title"]["zh"] = ATTACK
+    report["target"]["base_url"] = "http://x.example/" + ATTACK
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
+    done = cli("report", export, str(path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "cHduZWQ=" in done.stdout and _clean(done.stdout) == []
