@@ -33,8 +33,9 @@ class ProfileError(ConformanceError):
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  field: str | None = None) -> None:
-        file, field, message = (terminal(part, newlines=False) if part is not None else None
-                                for part in (file, field, message))
+        file = terminal(file, newlines=False) if file is not None else None
+        field = terminal(field, newlines=False) if field is not None else None
+        message = terminal(message, newlines=False)
         self.file, self.line, self.field, self.reason = file, line, field, message
         where = ":".join(str(part) for part in (file, line) if part is not None)
         prefix = f"{where}: " if where else ""
