@@ -61,6 +61,9 @@ def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evi
             self.model: dict[Key, dict[str, Any]] = {}
             self.gone: set[Key] = set()
             self.since: dict[str, str] = {}
+            self.writes = 0  # writes so far; a record's last write is self.touched[key]
+            self.touched: dict[Key, int] = {}
+            self.walks: dict[str, tuple[str, int, list[str]]] = {}  # name -> (next cursor, writes at start, ids)
             evidence.begin()
 
         def online(self) -> bool:
@@ -95,7 +98,12 @@ def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evi
                             found=exchange.status)
             self.ids[key], self.model[key] = str(entity["id"]), payload
             self.since.setdefault(name, str(entity.get("updated_at")))
+            self.wrote(key)
             return key
+
+        def wrote(self, key: Key) -> None:
+            self.writes += 1
+            self.touched[key] = self.writes
 
         @rule(key=records, data=st.data(), rounds=st.integers(1, 2))
         def update(self, key: Key, data: st.DataObject, rounds: int) -> None:
@@ -117,6 +125,7 @@ def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evi
                 return
             if exchange.status != 200:
                 self.broken(f"a valid merge patch answered {exchange.status}", expected=200, found=exchange.status)
+            self.wrote(key)
             self.model[key] = apply_merge_patch(self.model[key], patch)
             self.compare(key)
 
@@ -143,9 +152,44 @@ def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evi
             self.log.append(f"delete {key[0]} #{key[1]} → {exchange.status}")
             if exchange.status not in (200, 204):
                 self.broken(f"DELETE answered {exchange.status}", expected=204, found=exchange.status)
+            self.wrote(key)
             self.model.pop(key, None)
             self.gone.add(key)
             self.compare(key)
+
+        @rule(name=st.sampled_from(names))
+        def walk_step(self, name: str) -> None:
+            """One page of an `updated_since` walk of ``name`` from the sequence's first record (limit 2, so it
+            holds few pages), continued where the last step left it, so writes land between its pages (S8): at its
+            end, every record that existed unchanged for the whole walk was listed once, and none unchanged twice."""
+            if not self.online() or name not in self.since:
+                return
+            page_cfg = ctx.catalogue.page
+            cursor, started, seen = self.walks.pop(name, (None, self.writes, []))
+            query: dict[str, Any] = {page_cfg["limit_param"]: ctx.page_size(2),
+                                     page_cfg["updated_since_param"]: self.since[name]}
+            if cursor is not None:
+                query[page_cfg["cursor_param"]] = cursor
+            exchange = ctx.get(ctx.collection(name).path, params=query)
+            self.log.append(f"walk {name} {'on' if cursor else 'from the start'} → {exchange.status}")
+            page = exchange.json() if exchange.status == 200 else None
+            if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+                self.broken(f"a page of a walk of {name} answered {exchange.status} after writes during the walk "
+                            "(S8: a cursor stays usable while records are written)", expected=200,
+                            found=exchange.status)
+            seen = seen + [str(i.get("id")) for i in page["items"] if isinstance(i, dict)]
+            following = page.get("next_cursor")
+            if following:
+                self.walks[name] = (str(following), started, seen)
+                return
+            moved = {self.ids[k] for k, at in self.touched.items() if at > started and k in self.ids}
+            twice = sorted({i for i in seen if seen.count(i) > 1 and i not in moved})
+            steady = sorted(self.ids[k] for k in self.model
+                            if k[0] == name and self.touched.get(k, 0) <= started and self.ids[k] not in seen)
+            if twice or steady:
+                self.broken(f"a walk of {name} with writes between its pages disagrees with the records (S8)",
+                            expected="every record unchanged during the walk once, none twice",
+                            found={"twice": twice[:5], "missing": steady[:5]})
 
         @rule(name=st.sampled_from(names))
         def listing(self, name: str) -> None:
