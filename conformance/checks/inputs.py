@@ -314,20 +314,25 @@ def _post(run: _Run) -> Iterator[Finding]:
             yield from run.note("POST", fail(f"POST {run.path} answered {exchange.status} without the stored entity",
                                              found=exchange.text[:200]), exchange)
             continue
-        read, entity = run.read(run.ctx.item_path(run.name, record_id))
-        if entity is None:
-            yield from run.note("POST", fail(f"GET of the created record answered {read.status}", expected=200,
-                                             found=read.status), read)
-            continue
-        for cls in group:
-            why = _kept(run.ctx, run.name, cls, body, entity)
-            if why:
-                yield from run.note("POST", fail(f"POST {_what(cls)}: accepted, but {why}", expected=cls.value,
-                                                 found=get(entity, cls.pointer), location=cls.pointer), read)
+        yield from _read_back(run, "POST", run.ctx.item_path(run.name, record_id), body, group)
     for cls in run.plan.invalid:
         body = run.payload([cls])
         exchange = run.send("POST", run.path, _tagged(run, body, "inputs-refused"), [cls])
         yield from _refusal(run, "POST", cls, exchange)
+
+
+def _read_back(run: _Run, method: str, path: str, sent: dict[str, Any], group: list[InputClass]) -> Iterator[Finding]:
+    """GET the record a valid round was accepted into: each class of the round reads back as sent."""
+    read, entity = run.read(path)
+    if entity is None:
+        yield from run.note(method, fail(f"GET of the record after {method} answered {read.status}", expected=200,
+                                         found=read.status), read)
+        return
+    for cls in group:
+        why = _kept(run.ctx, run.name, cls, sent, entity)
+        if why:
+            yield from run.note(method, fail(f"{method} {_what(cls)}: accepted, but {why}", expected=cls.value,
+                                             found=get(entity, cls.pointer), location=cls.pointer), read)
 
 
 def _tagged(run: _Run, body: dict[str, Any], probe: str) -> dict[str, Any]:
@@ -455,21 +460,12 @@ def _patch_record(run: _Run, record: _Record, rounds: list[list[InputClass]],
             yield from _blame_patch(run, record, group, exchange)
             continue
         record.current = candidate
-        read, entity = run.read(record.path)
-        if entity is None:
-            yield from run.note("PATCH", fail(f"GET of the patched record answered {read.status}", expected=200,
-                                              found=read.status), read)
-            continue
-        for cls in group:
-            why = _kept(run.ctx, run.name, cls, candidate, entity)
-            if why:
-                yield from run.note("PATCH", fail(f"PATCH {_what(cls)}: accepted, but {why}", expected=cls.value,
-                                                  found=get(entity, cls.pointer), location=cls.pointer), read)
+        yield from _read_back(run, "PATCH", record.path, candidate, group)
     for cls in invalid:
-        broken = place(run.tree, record.current, cls.pointer, cls.value)
-        if broken is None:
+        sent = _patch_one(run, record, cls)
+        if sent is None:
             continue
-        exchange = run.send("PATCH", record.path, _patch_between(record.current, broken), [cls])
+        _, exchange = sent
         if 200 <= exchange.status < 300:
             yield from _refusal(run, "PATCH", cls, exchange)
             yield from _unchanged(run, record)  # what the refused ones before it did
@@ -514,14 +510,22 @@ def _blame_patch(run: _Run, record: _Record, group: list[InputClass], exchange: 
         yield from _refused_valid(run, "PATCH", group[0], exchange)
         return
     for cls in group:
-        candidate = place(run.tree, record.current, cls.pointer, cls.value)
-        if candidate is None:
+        sent = _patch_one(run, record, cls)
+        if sent is None:
             continue
-        alone = run.send("PATCH", record.path, _patch_between(record.current, candidate), [cls])
+        candidate, alone = sent
         if 200 <= alone.status < 300:
             record.current = candidate
         else:
             yield from _refused_valid(run, "PATCH", cls, alone)
+
+
+def _patch_one(run: _Run, record: _Record, cls: InputClass) -> tuple[dict[str, Any], Exchange] | None:
+    """The merge patch that puts one class into the record: what the record would then hold, and the answer."""
+    candidate = place(run.tree, record.current, cls.pointer, cls.value)
+    if candidate is None:
+        return None
+    return candidate, run.send("PATCH", record.path, _patch_between(record.current, candidate), [cls])
 
 
 def _nothing_stored(run: _Run, since: Any) -> Iterator[Finding]:

@@ -106,21 +106,25 @@ def credit_codes() -> Strategy:
 
 @registers(FORMATS, "date-time")
 def date_times() -> Strategy:
-    """RFC 3339 with offsets from -12:00 to +14:00 in quarter hours, Z, and optional fractions."""
+    """RFC 3339 with offsets from -12:00 to +14:00 in quarter hours, Z, fractions of 1 to 9 digits, and now and
+    then the lower-case t and z RFC 3339 allows (the input classes' spellings, drawn at random here)."""
     offsets = st.integers(-12 * 4, 14 * 4).map(lambda q: timedelta(minutes=15 * q))
     moments = st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(2099, 12, 30))
-    return st.builds(_rfc3339, moments, offsets, st.booleans(), st.sampled_from((0, 3, 6)))
+    return st.builds(_rfc3339, moments, offsets, st.booleans(), st.sampled_from((0, 1, 2, 3, 4, 6, 7, 9)),
+                     st.sampled_from((False, False, False, True)))
 
 
-def _rfc3339(moment: datetime, offset: timedelta, zulu: bool, digits: int) -> str:
+def _rfc3339(moment: datetime, offset: timedelta, zulu: bool, digits: int, lower: bool = False) -> str:
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if digits:
-        text += "." + f"{moment.microsecond:06d}"[:digits]
+    if digits:  # past six digits the fraction goes on below the microsecond
+        text += "." + f"{moment.microsecond:06d}{moment.microsecond % 997:03d}"[:digits]
     if zulu and not offset:
-        return text + "Z"
-    minutes = int(offset.total_seconds() // 60)
-    sign = "-" if minutes < 0 else "+"
-    return f"{text}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+        text += "Z"
+    else:
+        minutes = int(offset.total_seconds() // 60)
+        sign = "-" if minutes < 0 else "+"
+        text = f"{text}{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+    return text.replace("T", "t").replace("Z", "z") if lower else text
 
 
 @registers(FORMATS, "date")
