@@ -23,7 +23,7 @@ import httpx
 
 from . import __version__, redaction
 from .redaction import REDACTED
-from .transport import BoundedDecoder, WallClockTransport
+from .transport import BoundedDecoder, WallClockTransport, outside_base
 
 __all__ = ["Exchange", "RateLimits", "Target", "TargetError", "retry_after"]
 
@@ -233,12 +233,19 @@ class Target:
             url = path
         else:
             url = self.base_url + (path if path.startswith("/") else "/" + path)
-        return self._same_origin(urljoin(self.base_url + "/", url))
+        return self._under_base(self._same_origin(urljoin(self.base_url + "/", url)), path)
 
     def resolve(self, reference: str, against: str) -> str:
         """A URI reference the platform gave (a discovery href, a Location) resolved against the URL of
         the document or request it came with (RFC 3986 section 5)."""
-        return self._same_origin(urljoin(against, reference))
+        return self._under_base(self._same_origin(urljoin(against, reference)), reference)
+
+    def _under_base(self, url: str, given: str) -> str:
+        """``url``, unless its path leaves the base URL's (a platform's id or Location climbing out with ``..``)."""
+        if outside_base(url, self.base_url):
+            raise TargetError(f"refusing to send a request to {given!r}: it leaves the base URL's path "
+                              f"{urlsplit(self.base_url).path or '/'} (only the platform under test is probed)")
+        return url
 
     def _same_origin(self, url: str) -> str:
         parts = urlsplit(url)

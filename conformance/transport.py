@@ -8,17 +8,32 @@ Bodies are read raw and inflated here with a cap on the inflated size, so a gzip
 from __future__ import annotations
 
 import functools
+import posixpath
 import ssl
 import threading
 import time
 import zlib
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import httpcore
 import httpx
 
-__all__ = ["BoundedDecoder", "WallClockTransport"]
+__all__ = ["BoundedDecoder", "WallClockTransport", "outside_base"]
+
+
+def outside_base(url: str, base_url: str) -> bool:
+    """Whether ``url``'s path leaves ``base_url``'s path, as the URL is written or as a server may read it
+    (percent-decoded, backslashes taken for slashes, dot segments removed): a platform-supplied record id
+    such as ``../../../outside/x`` in a Location or a body must not take the suite's token elsewhere."""
+    base = urlsplit(base_url).path.rstrip("/")
+    path = urlsplit(url).path
+    for seen in (path, unquote(unquote(path)).replace("\\", "/")):
+        normal = posixpath.normpath("/" + seen.lstrip("/"))  # normpath keeps a leading "//"
+        if base and normal != base and not normal.startswith(base + "/"):
+            return True
+    return False
 
 
 class _Clock(threading.local):

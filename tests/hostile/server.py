@@ -365,3 +365,24 @@ async def _refuses_with_escapes(server: HostileServer, writer: Writer, path: str
         return
     body = json.dumps({"code": TERMINAL_ATTACK, "detail": TERMINAL_ATTACK}, ensure_ascii=False).encode()
     await answer(writer, "401 Unauthorized", body, "application/problem+json")
+
+
+ESCAPING_ID = "../../../outside/evil-id"
+
+
+@behaviour("escaping-ids")
+async def _escaping_ids(server: HostileServer, writer: Writer, path: str) -> None:
+    """Ids that climb out of the base URL's path: in the Location of every create, as every record's id, in a list."""
+    method = server.requests[-1][0] if server.requests else "GET"
+    record = {"id": ESCAPING_ID, "name": "x", "status": "active", "created_at": "2026-01-01T00:00:00Z",
+              "updated_at": "2026-01-01T00:00:00Z"}
+    if DISCOVERY in path:
+        await answer(writer, "200 OK", json.dumps({"capabilities": ["delete"]}).encode())
+    elif method == "POST":
+        await answer(writer, "201 Created", json.dumps(record).encode(), Location=ESCAPING_ID)
+    elif method == "GET" and path.rstrip("/").split("?")[0].count("/") <= 3:
+        await answer(writer, "200 OK", json.dumps({"items": [record], "next_cursor": None}).encode())
+    elif method == "DELETE":
+        await answer(writer, "204 No Content", b"")
+    else:
+        await answer(writer, "200 OK", json.dumps(record).encode())

@@ -424,3 +424,38 @@ def test_report_html_and_earl_to_standard_output_carry_no_controls(tmp_path, ear
     done = cli("report", export, str(path), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "cHduZWQ=" in done.stdout and _clean(done.stdout) == []
+
+
+# ---------------------------------------------------------------------------- 7. every URL stays under the base URL
+
+def test_record_ids_that_climb_out_of_the_base_url_take_no_request_there(hostile, tmp_path):
+    """Every create answers Location ../../../outside/evil-id and every record has that id; with --cleanup."""
+    with hostile("escaping-ids") as base_url:
+        done = cli("run", "-q", "--base-url", base_url + "/api/v1", "--profile", "core", "-k", "not CORE-GEN",
+                   "--cleanup", "--timeout", "2", "--seed", "3", "--report-dir", "reports", cwd=tmp_path,
+                   env={"SC_TOKEN": "t0ken-that-is-long-enough"})
+        requests = hostile.last.requests
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]
+    assert any(method in ("POST", "PATCH") for method, _path, _headers in requests)  # the checks did write
+    outside = sorted({(method, path) for method, path, _headers in requests if not path.startswith("/api/v1/")})
+    assert outside == []
+    report = json.loads((tmp_path / "reports/core/report.json").read_text(encoding="utf-8"))
+    assert "leaves the base URL" in json.dumps(report)
+
+
+def test_a_target_builds_no_url_outside_its_base_path():
+    from conformance.target import Target, TargetError
+
+    target = Target("http://127.0.0.1:9/api/v1", token="t0ken-that-is-long-enough")
+    try:
+        assert target.url("/communities/c-1") == "http://127.0.0.1:9/api/v1/communities/c-1"
+        assert target.resolve("c-2", "http://127.0.0.1:9/api/v1/communities/") == \
+            "http://127.0.0.1:9/api/v1/communities/c-2"
+        for climbing in ("/communities/../../x", "/communities/..%2F..%2Fx", "/communities/..%252f..%252fx",
+                         "/communities/..\\..\\x", "http://127.0.0.1:9/api/v1x/c", "http://127.0.0.1:9/outside"):
+            with pytest.raises(TargetError, match="leaves the base URL"):
+                target.url(climbing)
+        with pytest.raises(TargetError, match="leaves the base URL"):
+            target.resolve("../../../outside/evil-id", "http://127.0.0.1:9/api/v1/communities")
+    finally:
+        target.close()

@@ -29,7 +29,7 @@ DESELECT = ["-k", "not CORE-GEN"]
 # later than --timeout). On a busy machine the run's short --deadline can pass before the preflight is sent;
 # the preflight then decides nothing and the run ends in reports like the other behaviours.
 MAY_BE_STOPPED_BY_PREFLIGHT = {"silent", "trickle-headers", "reset", "not-http", "huge-headers",
-                               "unauthorised-everything", "gzip-bomb"}
+                               "unauthorised-everything", "gzip-bomb", "refuses-with-escapes"}
 
 
 def _jwt_like(role: str) -> str:
