@@ -15,6 +15,7 @@ states the rule, and is ``inconclusive`` when no exchange of the run could have 
 from __future__ import annotations
 
 import collections
+import inspect
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -129,7 +130,7 @@ class OracleSpec:
 
     @property
     def doc(self) -> str:
-        return (self.judge.__doc__ or "").strip()
+        return inspect.cleandoc(self.judge.__doc__ or "")
 
 
 ORACLES: dict[str, OracleSpec] = {}

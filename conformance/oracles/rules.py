@@ -160,6 +160,32 @@ def problem_document(view: View, traffic: Traffic) -> Iterator[Violation]:
         yield Violation(f"{view.describe()}: the problem is not valid: {error.message[:160]}", pointer)
 
 
+@functools.cache
+def _codes_by_status() -> dict[int, frozenset[str]]:
+    """The registered problem codes of each HTTP status (problem.json `x-statuses`); a validation failure may
+    also come as 400 (CORE-VAL-001: rejected with 400 or 422)."""
+    store = schema_store()
+    statuses = store.documents[_PROBLEM]["properties"]["code"]["x-statuses"]
+    by_status: dict[int, set[str]] = {}
+    for code, status in statuses.items():
+        by_status.setdefault(int(status), set()).add(code)
+    by_status.setdefault(400, set()).add("validation-failed")
+    return {status: frozenset(codes) for status, codes in by_status.items()}
+
+
+@oracle("problem_code", scope="every problem document of a status the standard registers codes for",
+        applies=lambda v: v.status in _codes_by_status() and v.exchange.content_type == "application/problem+json")
+def problem_code(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """Each kind of error carries a code the standard registers for its status (`x-statuses` of the problem
+    schema: 404 not-found, 401 unauthenticated, 415 unsupported-media-type, …) (CORE-ERR-003)."""
+    body = view.body()
+    code = body.get("code") if isinstance(body, dict) else None
+    allowed = _codes_by_status()[view.status]
+    if isinstance(code, str) and code not in allowed:
+        yield Violation(f"{view.describe()}: the problem's code is not one registered for {view.status}", "/code",
+                        sorted(allowed), code)
+
+
 _PROBLEM_CODES = frozenset(["validation-failed", "malformed-json", "invalid-parameter", "not-found", "internal-error",
                             "unauthenticated", "forbidden", "conflict", "unavailable", "method-not-allowed"])
 
@@ -585,3 +611,17 @@ def malformed_json(view: View, traffic: Traffic) -> Iterator[Violation]:
     if view.status != 400:
         yield Violation(f"{view.describe()}: a body that is not JSON was answered {view.status}",
                         expected=400, found=view.status)
+
+
+@oracle("indicator_arithmetic", scope="every performance indicator with a numerator and a denominator",
+        applies=lambda v: v.collection is not None and v.collection.entity == "indicator" and bool(v.entities()))
+def indicator_arithmetic(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A rate is the fraction its numerator and denominator state (value = numerator / denominator, to the two
+    decimals a published rate carries), between 0 and 1 (GUA-EVAL-001)."""
+    for pointer, entity in view.entities():
+        value, numerator, denominator = entity.get("value"), entity.get("numerator"), entity.get("denominator")
+        if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in (value, numerator, denominator)):
+            continue
+        if denominator and abs(value - numerator / denominator) > 0.005:
+            yield Violation(f"{view.describe()}: the rate is not its numerator over its denominator",
+                            f"{pointer}/value", round(numerator / denominator, 4), value)
