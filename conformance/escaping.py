@@ -14,10 +14,12 @@ placed inside attributes, which must also not open a ``javascript:`` URL.
 from __future__ import annotations
 
 import html as _html
+import math
 import re
+import sys
 from typing import Any
 
-__all__ = ["CONTROLS", "html_attribute", "json_ld", "markdown", "markdown_cell", "terminal", "xml"]
+__all__ = ["CONTROLS", "html_attribute", "json_ld", "json_value", "markdown", "markdown_cell", "terminal", "xml"]
 
 # C0 except TAB and LF, DEL, C1, and the Unicode bidi controls and isolates that reorder a line.
 _CONTROLS = CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -73,6 +75,44 @@ def json_ld(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [json_ld(v) for v in value]
     return value
+
+
+# RFC 8785 (what a signature covers) writes numbers as IEEE doubles: integers beyond this are not exact.
+_EXACT_INTEGER = 2 ** 53 - 1
+
+
+def json_value(value: Any, *, depth: int = 64) -> Any:
+    """``value`` as every strict JSON reader, and RFC 8785, takes it back, for report.json.
+
+    A platform's JSON may hold what Python parses but no strict writer may write: ``1e999999`` and ``NaN``
+    (written as strings, ``"Infinity"``, ``"NaN"``), integers past 2**53 (written as strings of their digits),
+    lone surrogates (U+FFFD) and nesting deeper than ``depth`` levels (the deeper part replaced by a string
+    that says so, so the whole file stays within what the suite's own loaders read back).
+    """
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value) if _SURROGATE.search(value) else value
+    if isinstance(value, int):
+        return value if -_EXACT_INTEGER <= value <= _EXACT_INTEGER else _digits(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else ("NaN" if math.isnan(value) else
+                                                   "Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, (dict, list, tuple)) and depth <= 1:
+        return f"(nested deeper than the report keeps: {type(value).__name__})"
+    if isinstance(value, dict):
+        return {json_value(k) if isinstance(k, str) else k: json_value(v, depth=depth - 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_value(v, depth=depth - 1) for v in value]
+    return value
+
+
+def _digits(number: int) -> str:
+    """An integer as its digits; Python refuses to print more than 4300 of them, so a longer one is cut."""
+    try:
+        return str(number)
+    except ValueError:
+        return f"(an integer of more than {sys.get_int_max_str_digits()} digits)"
 
 
 _SAFE_URL = re.compile(r"^(https?://|#|/)", re.IGNORECASE)

@@ -41,7 +41,12 @@ def _canonical(report: dict[str, Any]) -> bytes:
     RFC 8785 writes ``1.0`` as ``1``; marking a float that has no fraction keeps ``"seed": 1`` and
     ``"seed": 1.0`` apart, so what is signed is the exact parsed value.
     """
-    return rfc8785.dumps(_exact({k: v for k, v in report.items() if k != "signature"}))
+    try:
+        return rfc8785.dumps(_exact({k: v for k, v in report.items() if k != "signature"}))
+    except (rfc8785.CanonicalizationError, RecursionError) as exc:
+        raise UsageError("the report holds a value RFC 8785 cannot write (an integer beyond 2**53, a number "
+                         f"that is not finite, or nesting too deep: {type(exc).__name__}); the suite never "
+                         "writes one, so the report was edited or made by something else") from None
 
 
 def _exact(value: Any) -> Any:
@@ -226,6 +231,8 @@ def check_signature(raw: bytes, report: dict[str, Any], trusted: list[bytes]) ->
         key.verify(value, _canonical(report))
     except InvalidSignature:
         problems.append("the signature does not match the content: the report was edited after it was signed")
+    except UsageError as exc:
+        problems.append(str(exc))
     if raw != serialise(report).encode("utf-8"):
         problems.append("the file's bytes differ from the layout `report sign` wrote (whitespace or "
                         "formatting was edited)")

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SchemaError, UsageError
-from ..escaping import json_ld, markdown, markdown_cell, markdown_words
-from ..loading import write_file
+from ..escaping import json_ld, json_value, markdown, markdown_cell, markdown_words
+from ..loading import MAX_DEPTH, write_file
 from ..profiles import ID
 from ..redaction import redact_value
 from ..schemas import schema_store
@@ -113,7 +113,7 @@ def _conform(report: dict[str, Any]) -> None:
 
 def write_reports(report: dict[str, Any], report_dir: Path) -> Path:
     """Validate the report against its published schema and write its files; returns report.json's path."""
-    report = redact_value(report)
+    report = json_value(redact_value(report), depth=MAX_DEPTH)  # strict JSON a signature and our loaders take back
     _conform(report)
     profile_id = report["profile"]["id"]
     if not ID.fullmatch(profile_id):  # a directory name of report_dir's, never a path

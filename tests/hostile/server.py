@@ -386,3 +386,26 @@ async def _escaping_ids(server: HostileServer, writer: Writer, path: str) -> Non
         await answer(writer, "204 No Content", b"")
     else:
         await answer(writer, "200 OK", json.dumps(record).encode())
+
+
+# Numbers and strings JSON allows to be written but Python and RFC 8785 cannot all take back.
+DEEP = "[" * 100 + "1" + "]" * 100
+BIG = "9" * 400
+AWKWARD = (f'{{"id": "x\\ud800y", "code": "bad-\\udfff", "huge": 1e999999, "tiny": -1e999999, "nan": NaN, '
+           f'"inf": Infinity, "deep": {DEEP}, "big": {BIG}, "negative": -{BIG}}}')
+
+
+@behaviour("awkward-numbers")
+async def _awkward(server: HostileServer, writer: Writer, path: str) -> None:
+    """Lone surrogates, 1e999999, NaN, 100-deep arrays and 400-digit integers in every answer."""
+    method = server.requests[-1][0] if server.requests else "GET"
+    if DISCOVERY in path:
+        body = f'{{"max_page_size": 1e999999, "capabilities": ["delete"], "extra": {AWKWARD}}}'
+        await answer(writer, "200 OK", body.encode())
+    elif method == "GET":
+        body = f'{{"items": [{AWKWARD}, {AWKWARD}], "next_cursor": null, "limit": {BIG}}}'
+        await answer(writer, "200 OK", body.encode())
+    else:
+        body = (f'{{"type": "about:blank", "code": "bad-\\ud800", "status": 1e999999, "detail": NaN, '
+                f'"title": {DEEP}, "record": {AWKWARD}}}')
+        await answer(writer, "400 Bad Request", body.encode(), "application/problem+json")

@@ -459,3 +459,48 @@ def test_a_target_builds_no_url_outside_its_base_path():
             target.resolve("../../../outside/evil-id", "http://127.0.0.1:9/api/v1/communities")
     finally:
         target.close()
+
+
+# ---------------------------------------------------------------------------- 8. platform numbers
+
+def _strict(text: str):
+    def refuse(name: str):
+        raise ValueError(f"{name} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_surrogates_infinities_nan_deep_arrays_and_huge_integers_make_a_report_every_command_takes(hostile, tmp_path):
+    with hostile("awkward-numbers") as base_url:
+        done = cli("run", "-q", "--base-url", base_url, "--profile", "core", "-k", "not CORE-GEN", "--timeout", "2",
+                   "--seed", "3", "--report-dir", "reports", cwd=tmp_path, env={"SC_TOKEN": "t0ken-that-is-long-enough"})
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]
+    assert "Traceback" not in done.stdout + done.stderr
+    report = tmp_path / "reports/core/report.json"
+    _strict(report.read_text(encoding="utf-8"))
+    _strict((tmp_path / "reports/core/report.earl.jsonld").read_text(encoding="utf-8"))
+    assert cli("report", "keygen", "--out", "keys", cwd=tmp_path).returncode == 0
+    signed = cli("report", "sign", str(report), "--key", "keys/report-signing.key", cwd=tmp_path)
+    assert signed.returncode == 0, signed.stderr
+    verified = cli("report", "verify", str(report), "--public-key", "keys/report-signing.pub", cwd=tmp_path)
+    assert verified.returncode == 0, verified.stderr
+    for export in ("html", "earl"):
+        shown = cli("report", export, str(report), cwd=tmp_path)
+        assert shown.returncode == 0 and shown.stdout, shown.stderr
+
+
+def test_a_report_with_a_400_digit_integer_is_a_one_line_error_for_sign_and_a_reason_for_verify(tmp_path, earlier):
+    report = json.loads(json.dumps(earlier))
+    report["seed"] = int("9" * 400)
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    assert cli("report", "keygen", "--out", "keys", cwd=tmp_path).returncode == 0
+    line = one_line_usage_error(cli("report", "sign", str(path), "--key", "keys/report-signing.key", cwd=tmp_path))
+    assert "RFC 8785" in line
+    path.write_text(json.dumps(earlier, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    assert cli("report", "sign", str(path), "--key", "keys/report-signing.key", cwd=tmp_path).returncode == 0
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report["seed"] = int("9" * 400)  # then edited: a signed report whose seed became a 400-digit integer
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    done = cli("report", "verify", str(path), "--public-key", "keys/report-signing.pub", cwd=tmp_path)
+    assert done.returncode == 1 and "NOT VERIFIED" in done.stderr and "Traceback" not in done.stderr
