@@ -31,8 +31,8 @@ from ..fixtures import fixture_names, load_fixture
 from ..schemas import schema_store
 from .tokens import ALL_SCOPES, InvalidToken, scopes_of, verify_token
 
-__all__ = ["ALLOWED", "OPERATORS", "SERVER_WRITTEN", "Mutant", "MutantSpec", "Recorder", "generate_mutants",
-           "requirement_index", "wrap_with"]
+__all__ = ["ALLOWED", "OPERATORS", "SERVER_WRITTEN", "Mutant", "MutantSpec", "Recorder", "bundled_calls",
+           "generate_mutants", "requirement_index", "wrap_with"]
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ ALLOWED: tuple[tuple[str, str], ...] = (
 # -- the requirements the profiles exercise, by check and collection ------------------------------------------
 
 @functools.cache
-def _bundled() -> tuple[tuple[str, str, dict[str, Any]], ...]:
+def bundled_calls() -> tuple[tuple[str, str, dict[str, Any]], ...]:
     """(requirement id, check name, params) of every check call of every bundled profile, loaded once."""
     from ..profiles import load_profile, profile_ids
 
@@ -82,7 +82,7 @@ def requirement_index() -> dict[tuple[str, str], tuple[str, ...]]:
     """(check name, collection) → ids of the bundled requirements calling that check on that collection;
     (check name, "") for calls naming no collection (they cover every one)."""
     index: dict[tuple[str, str], list[str]] = {}
-    for rid, check, params in _bundled():
+    for rid, check, params in bundled_calls():
         named = [params["collection"]] if isinstance(params.get("collection"), str) else \
             list(params.get("collections") or [""])
         for name in named:
@@ -186,7 +186,7 @@ def _rejecting(collection: str) -> dict[str, tuple[str, ...]]:
     store = schema_store()
     coll = catalogue().collection(collection)
     found: dict[str, list[str]] = {}
-    for rid, check, params in _bundled():
+    for rid, check, params in bundled_calls():
         if check != "validation.rejects" or params.get("collection") != collection:
             continue
         for member in _broken_members(store, coll, load_fixture(str(params["fixture"])), post=True):
@@ -792,7 +792,7 @@ def _member_places(operator: str) -> Iterable[MutantSpec]:
 @functools.cache
 def _params_by_requirement() -> dict[str, list[dict[str, Any]]]:
     found: dict[str, list[dict[str, Any]]] = {}
-    for rid, _, params in _bundled():
+    for rid, _, params in bundled_calls():
         found.setdefault(rid, []).append(params)
     return found
 
