@@ -23,6 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -234,6 +235,7 @@ class Request:
     query: list[tuple[str, str]]
     headers: list[tuple[bytes, bytes]]
     body: bytes
+    scope: Scope  # the ASGI scope it came in (what forwarding it keeps)
 
     def header(self, name: str) -> str | None:
         key = name.lower().encode()
@@ -349,13 +351,9 @@ class Mutant:
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
-        from urllib.parse import parse_qsl, urlencode
-
         request = Request(scope["method"], scope["path"], parse_qsl(scope.get("query_string", b"").decode("latin-1"),
                                                                     keep_blank_values=True),
-                          list(scope.get("headers", [])), b"".join(chunks))
-        self._scope = scope
-        self._urlencode = urlencode
+                          list(scope.get("headers", [])), b"".join(chunks), scope)
         response = await operator.apply(self, spec, route, request)
         headers = [(k, v) for k, v in response.headers if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(response.body)).encode()))
@@ -384,8 +382,8 @@ class Mutant:
 
         headers_in = [(k, v) for k, v in request.headers if k.lower() != b"content-length"]
         headers_in.append((b"content-length", str(len(request.body)).encode()))
-        scope = {**self._scope, "method": request.method, "path": request.path,
-                 "raw_path": request.path.encode(), "query_string": self._urlencode(request.query).encode(),
+        scope = {**request.scope, "method": request.method, "path": request.path,
+                 "raw_path": request.path.encode(), "query_string": urlencode(request.query).encode(),
                  "headers": headers_in}
         await self.app(scope, receive, send)
         return Response(status, [(k, v) for k, v in headers if k.lower() != b"content-length"], b"".join(parts))
@@ -412,7 +410,7 @@ class Mutant:
     def with_token(request: Request, token: str) -> Request:
         headers = [(k, v) for k, v in request.headers if k.lower() != b"authorization"]
         headers.append((b"authorization", f"Bearer {token}".encode()))
-        return Request(request.method, request.path, request.query, headers, request.body)
+        return Request(request.method, request.path, request.query, headers, request.body, request.scope)
 
 
 class Recorder:
@@ -688,7 +686,7 @@ async def _lifecycle_edit(m: Mutant, spec: MutantSpec, route: Route, request: Re
     lifecycle: Lifecycle = spec.params["lifecycle"]
     wanted = request.json()
     read = await m.forward(Request("GET", request.path.rsplit("/", 1)[0], [], m.with_token(
-        request, m.token(ALL_SCOPES)).headers, b""))
+        request, m.token(ALL_SCOPES)).headers, b"", request.scope))
     before = read.json() if read.status == 200 else None
     response = await m.forward(request)
     if not isinstance(wanted, dict) or not isinstance(before, dict):
