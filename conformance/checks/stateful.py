@@ -157,6 +157,7 @@ def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evi
             self.gone.add(key)
             self.compare(key)
 
+        @precondition(lambda self: bool(self.since))  # a read before any create would be a wasted step
         @rule(name=st.sampled_from(names))
         def walk_step(self, name: str) -> None:
             """One page of an `updated_since` walk of ``name`` from the sequence's first record (limit 2, so it
@@ -191,6 +192,7 @@ def _machine(ctx: CheckContext, names: list[str], budget: _Budget, evidence: Evi
                             expected="every record unchanged during the walk once, none twice",
                             found={"twice": twice[:5], "missing": steady[:5]})
 
+        @precondition(lambda self: bool(self.since))
         @rule(name=st.sampled_from(names))
         def listing(self, name: str) -> None:
             if not self.online() or name not in self.since:
