@@ -188,25 +188,38 @@ def survivor_reason(spec: MutantSpec) -> str:
 
 
 def list_survivors(path: Path) -> dict[str, str]:
-    """Run every mutant against the requirements it names (every requirement when it names none) and write the
-    ones not killed there, with the reason, to ``path`` (tests/integration/mutation_survivors.yaml)."""
+    """Run every mutant against the requirements it names and write the ones not killed there, with the reason,
+    to ``path`` (tests/integration/mutation_survivors.yaml). A mutant naming none runs against the requirements
+    whose requests reach its collection (see :func:`reachable`). Resumable: each verdict is kept in
+    benchmarks/results/mutation-survivors.jsonl until the list is written."""
     every = requirements()
-    unmutated, _ = baseline(every)
+    unmutated, touched = baseline(every)
     if unmutated:
         raise SystemExit(f"the unmutated platform does not pass {unmutated}: the list would be wrong")
-    found: dict[str, str] = {}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    progress = RESULTS / "mutation-survivors.jsonl"
+    done: dict[str, bool] = {}
+    if progress.exists():
+        for line in progress.read_text(encoding="utf-8").splitlines():
+            entry = json.loads(line)
+            done[entry["id"]] = entry["killed"]
     mutants = generate_mutants()
-    for number, spec in enumerate(mutants, 1):
-        outcome = judge(spec, every, only=spec.requirements or None)
-        if outcome["killed_by"] is None:
-            found[spec.id] = survivor_reason(spec)
-        print(f"  [{number}/{len(mutants)}] {'SURVIVED' if spec.id in found else 'killed  '} {spec.id}", flush=True)
+    with progress.open("a", encoding="utf-8") as out:
+        for number, spec in enumerate(mutants, 1):
+            if spec.id not in done:
+                outcome = judge(spec, every, only=spec.requirements or reachable(spec, touched))
+                done[spec.id] = outcome["killed_by"] is not None
+                out.write(json.dumps({"id": spec.id, "killed": done[spec.id], "by": outcome["killed_by"]}) + "\n")
+                out.flush()
+            print(f"  [{number}/{len(mutants)}] {'killed  ' if done[spec.id] else 'SURVIVED'} {spec.id}", flush=True)
+    found = {spec.id: survivor_reason(spec) for spec in mutants if not done[spec.id]}
     header = ("# Mutants (conformance/reference/mutants.py) not killed at the requirement they name (or, naming none,\n"
-              "# by no requirement), each with the reason: a gap to close. Behaviours the standard allows are never\n"
-              "# generated (mutants.ALLOWED). Written by `python -m benchmarks.mutation --survivors`; the slow\n"
-              "# test_every_mutant_is_killed_or_listed keeps it exact.\n")
+              "# by a requirement reaching their collection), each with the reason: a gap to close. Behaviours the\n"
+              "# standard allows are never generated (mutants.ALLOWED). Written by `python -m benchmarks.mutation\n"
+              "# --survivors`; the slow test_every_mutant_is_killed_or_listed keeps it exact.\n")
     body = yaml.safe_dump(found, allow_unicode=True, sort_keys=True, width=1000)
     path.write_text(header + body, encoding="utf-8")
+    progress.unlink()
     return found
 
 

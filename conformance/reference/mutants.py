@@ -312,6 +312,7 @@ READS, WRITES = ("list", "read"), ("create", "patch", "delete", "transition")
 # Requirements whose statement covers every collection, though their checks exercise one: a mutant anywhere
 # breaks them (whether their checks see it is what the score measures).
 SERVER_INSTANTS = ("created_at", "updated_at")
+TENANT_SCOPES = ("registry:read", "registry:write")  # what the roles bound to one community hold (README)
 SERVER_TIME = ("CORE-TIME-001",)  # created_at/updated_at: RFC 3339 with an offset, the real instant
 CLIENT_TIME = ("CORE-TIME-002",)  # a client's date-time reads back as the same instant
 MISSING = ("CORE-VAL-001",)  # a payload missing a required field is rejected
@@ -799,13 +800,22 @@ def _param_of(requirement_id: str, name: str) -> Any:
     return next((p[name] for p in _params_by_requirement().get(requirement_id, []) if name in p), None)
 
 
+def _state_members(coll: Collection) -> tuple[str, ...]:
+    """A lifecycle's status and history: what a create or patch sends of them is ignored (or refused)."""
+    if not coll.lifecycle:
+        return ()
+    life = catalogue().lifecycles[coll.lifecycle]
+    return (life.status_field, life.history_field)
+
+
 def _accept_invalid_places() -> Iterable[MutantSpec]:
     for coll in _collections(writable=True):
         valid = _valid_values(coll.name)
         rejecting = _rejecting(coll.name)
         generated = _reqs(coll.name, "generated.rejected")
         for member in members(coll.name):
-            if member.read_only or member.name not in valid or member.name in coll.references:
+            if member.read_only or member.name not in valid or member.name in coll.references \
+                    or member.name in _state_members(coll):  # sent state is ignored or refused: either is allowed
                 continue  # a reference breaks no schema keyword; a dangling one is accept-dangling (a fault)
             named = (*rejecting.get(member.name, ()), *(MISSING if member.create_required else ()), *generated)
             yield _spec("accept-invalid", f"{coll.name}:{member.name}",
@@ -850,6 +860,8 @@ def _access_places() -> Iterable[MutantSpec]:
                                                                 ("read", ("read",), "GUA-AUTHZ-002")]
         if coll.writable:
             tenant_cases.append(("change", ("patch", "delete", "transition"), "GUA-AUTHZ-002"))
+        if not set(coll.scopes.values()) <= set(TENANT_SCOPES):
+            tenant_cases = []  # no community-bound token may read it at all: which community is beside the point
         for label, tenant_kinds, rid in tenant_cases:
             yield _spec("skip-tenant-check", f"{coll.name}:{label}",
                         f"{label} on {coll.name} ignores the community a token is bound to", (rid,),
@@ -904,7 +916,7 @@ def _response_places() -> Iterable[MutantSpec]:
             yield _spec("patch-keep-nulls", c, f"null members of a merge patch on {c} are ignored", merge,
                         collection=c, routes=("patch",))
             for member in members(c):
-                if not member.read_only:
+                if not member.read_only and member.name not in _state_members(coll):  # a patch's state is ignored
                     yield _spec("patch-drop-member", f"{c}:{member.name}",
                                 f"merge patches on {c} lose their {member.name}",
                                 (*merge, *(rid for rid in _reqs(c, "entities.round_trip")
