@@ -48,7 +48,7 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("pre-existing-data", "starts with records in every collection, other tenants' records among them",
      "S11: a platform may hold records before the run"),
     ("basic-and-bearer", "a 401 offers a Basic challenge before the Bearer one in its WWW-Authenticate header",
-     "RFC 9110 §11.6.1 allows several challenges; CORE-AUTH-001 asks only that one of them is Bearer"),
+     "RFC 9110 §11.6.1 allows several challenges; the challenge rule asks only that one of them is Bearer"),
     ("event-minimal", "events of the feed leave out the members the event schema marks optional (status, "
      "community_id)", "entities/event.json requires only type, resource and occurred_at (with id and times)"),
     # issue 10 (lifecycle): the role is checked before the state
