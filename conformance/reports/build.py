@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
+import marshal
+import sys
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +150,54 @@ def suite_digest() -> str:
                            and "__pycache__" not in p.parts and "_data" not in p.relative_to(root).parts[:1]):
             digest.update(f"{root.name}/{file.relative_to(root).as_posix()}\0".encode())
             digest.update(hashlib.sha256(file.read_bytes()).digest())
+    for name, compiled in _foreign_bytecode(package):  # what ran was not compiled from what was digested
+        digest.update(f"bytecode/{name}\0".encode() + hashlib.sha256(compiled).digest())
     return "sha256:" + digest.hexdigest()
+
+
+def _foreign_bytecode(package: Path) -> Iterator[tuple[str, bytes]]:
+    """Each module of the suite this process loaded from bytecode that its source does not compile to.
+
+    The digest covers sources; Python runs the cached ``.pyc`` beside a source whenever the source's recorded
+    modification time and size match, so a tampered ``__pycache__`` file would run under a genuine digest.
+    Each loaded module's cached code is compared with its source compiled afresh (as code objects: the bytes
+    of two compilations may differ), and a module loaded from bytecode alone counts as foreign.
+    """
+    for name, module in sorted(sys.modules.items()):
+        if name != "conformance" and not name.startswith("conformance."):
+            continue
+        spec = getattr(module, "__spec__", None)
+        origin = getattr(spec, "origin", None)
+        if not origin or not origin.endswith((".py", ".pyc")) or package not in Path(origin).resolve().parents:
+            continue
+        if origin.endswith(".pyc"):
+            yield name, Path(origin).read_bytes()
+            continue
+        cached = getattr(spec, "cached", None)
+        try:
+            data = Path(cached).read_bytes() if cached else b""
+            source = Path(origin).read_bytes()
+            status = Path(origin).stat()
+        except OSError:
+            continue
+        if not _would_run(data, status.st_mtime, status.st_size):
+            continue
+        try:
+            same = marshal.loads(data[16:]) == compile(source, origin, "exec", dont_inherit=True)
+        except (ValueError, EOFError, TypeError, SyntaxError):
+            same = False
+        if not same:
+            yield name, data
+
+
+def _would_run(pyc: bytes, mtime: float, size: int) -> bool:
+    """Whether the import system runs this cached bytecode instead of compiling the source (PEP 552 header)."""
+    if len(pyc) < 16 or pyc[:4] != importlib.util.MAGIC_NUMBER:
+        return False
+    if int.from_bytes(pyc[4:8], "little") & 1:  # hash-based: an unchecked one always runs, a checked one may
+        return True
+    return (int.from_bytes(pyc[8:12], "little") == int(mtime) & 0xFFFFFFFF
+            and int.from_bytes(pyc[12:16], "little") == size & 0xFFFFFFFF)
 
 
 _DIGESTED = {".py", ".j2", ".css", ".json", ".yaml", ".yml", ".typed"}

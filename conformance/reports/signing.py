@@ -162,14 +162,15 @@ def _evidence_problems(report: dict[str, Any]) -> Iterator[str]:
                            f"not match its digest {response.get('sha256')}")
 
 
-def trusted_keys(*paths: str | Path | None) -> list[bytes]:
-    """Raw Ed25519 public keys to trust: the files given (``--public-key``) and the trust file ``$SC_TRUSTED_KEYS``.
+def trusted_keys(*paths: str | Path | None, environment: bool = True) -> list[bytes]:
+    """Raw Ed25519 public keys to trust: the files given (``--public-key``) and (with ``environment``) the trust
+    file ``$SC_TRUSTED_KEYS``.
 
     The trust file holds one or more PEM public keys (or names a directory of ``*.pub`` files);
     ``$SC_TRUSTED_KEYS`` may list several, separated by ``os.pathsep``.
     """
     files: list[Path] = [Path(p) for p in paths if p]
-    for entry in filter(None, os.environ.get(TRUST_ENV, "").split(os.pathsep)):
+    for entry in filter(None, os.environ.get(TRUST_ENV, "").split(os.pathsep) if environment else ()):
         location = Path(entry)
         files += sorted(location.glob("*.pub")) if location.is_dir() else [location]
     keys: list[bytes] = []
@@ -250,7 +251,7 @@ def verify_report(path: Path, trusted_key: Path | None = None) -> list[str]:
     """
     try:
         raw, report = read_report(path, validate=False)  # the signature's verdict first; the schema's after it
-        keys = trusted_keys(trusted_key)
+        keys = trusted_keys(trusted_key, environment=trusted_key is None)  # --public-key A: only A is trusted
     except UsageError as exc:  # an edited byte can break the JSON itself
         return [str(exc)]
     trust = check_signature(raw, report, keys)
@@ -274,9 +275,17 @@ def verify_report(path: Path, trusted_key: Path | None = None) -> list[str]:
 
 
 def suite_problems(report: dict[str, Any]) -> list[str]:
-    """A report from this suite version with another code digest was made by a modified copy."""
-    suite = report.get("suite", {})
-    if suite.get("version") == __version__ and suite.get("digest") not in (None, suite_digest()):
-        return [f"made by a modified copy of sc-conformance {__version__}: suite digest {suite.get('digest')}, "
+    """Whether the suite that made the report can be shown to be this version, unmodified: a report with another
+    code digest was made by a modified copy; one without a digest, or of another version, cannot be checked here
+    (a vendor could re-sign either with their own key), so it is not verified."""
+    suite = report.get("suite") if isinstance(report.get("suite"), dict) else {}
+    version, digest = suite.get("version"), suite.get("digest")
+    if version != __version__:
+        return [f"made by sc-conformance {str(version)[:40]!r}, not this installation's {__version__}: the suite that "
+                f"made it cannot be checked here; verify it with sc-conformance {str(version)[:40]}"]
+    if digest is None:
+        return ["the report records no suite digest (suite.digest), so the suite that made it cannot be checked"]
+    if digest != suite_digest():
+        return [f"made by a modified copy of sc-conformance {__version__}: suite digest {digest}, "
                 f"this installation's is {suite_digest()}"]
     return []

@@ -504,3 +504,74 @@ def test_a_report_with_a_400_digit_integer_is_a_one_line_error_for_sign_and_a_re
     path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     done = cli("report", "verify", str(path), "--public-key", "keys/report-signing.pub", cwd=tmp_path)
     assert done.returncode == 1 and "NOT VERIFIED" in done.stderr and "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------------------- 9. suite integrity, trust, reads
+
+def _signed_copy(tmp_path: Path, report: dict, key: str = "keys") -> Path:
+    path = tmp_path / "vendor" / "core" / "report.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    report.pop("signature", None)
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if not (tmp_path / key).exists():
+        assert cli("report", "keygen", "--out", key, cwd=tmp_path).returncode == 0
+    assert cli("report", "sign", str(path), "--key", f"{key}/report-signing.key", cwd=tmp_path).returncode == 0
+    return path
+
+
+@pytest.mark.parametrize("edit", ["no-digest", "other-version"])
+def test_a_re_signed_report_whose_suite_cannot_be_checked_is_not_verified(tmp_path, earlier, edit):
+    report = json.loads(json.dumps(earlier))
+    if edit == "no-digest":
+        report["suite"].pop("digest")
+    else:
+        report["suite"]["version"] = "0.0.9"
+    path = _signed_copy(tmp_path, report)
+    done = cli("report", "verify", str(path), "--public-key", "keys/report-signing.pub", cwd=tmp_path)
+    assert done.returncode == 1 and "NOT VERIFIED" in done.stderr, done.stdout + done.stderr
+    assert ("no suite digest" if edit == "no-digest" else "0.0.9") in done.stderr
+
+
+def test_verify_with_a_public_key_trusts_only_that_key(tmp_path, earlier):
+    path = _signed_copy(tmp_path, json.loads(json.dumps(earlier)), key="mallory")
+    assert cli("report", "keygen", "--out", "alice", cwd=tmp_path).returncode == 0
+    env = {"SC_TRUSTED_KEYS": str(tmp_path / "mallory/report-signing.pub")}
+    assert cli("report", "verify", str(path), cwd=tmp_path, env=env).returncode == 0  # the trust file alone
+    only_alice = cli("report", "verify", str(path), "--public-key", "alice/report-signing.pub", cwd=tmp_path, env=env)
+    assert only_alice.returncode == 1 and "not by the trusted key" in only_alice.stderr
+
+
+def test_a_tampered_pyc_of_the_suite_changes_the_suite_digest(tmp_path):
+    """A copy of the suite whose cached bytecode of conformance/verdicts.py makes every profile conformant,
+    the source (and its recorded mtime and size) left as they were: the report must not carry the genuine digest."""
+    import compileall
+    import importlib.util
+    import shutil
+    from importlib._bootstrap_external import _code_to_timestamp_pyc
+
+    from conformance.resources import fixtures_dir, profiles_dir, schemas_dir
+
+    copy = tmp_path / "suite"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "conformance", copy / "conformance",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for data in (schemas_dir(), profiles_dir(), fixtures_dir()):
+        shutil.copytree(data, copy / data.name)
+    assert compileall.compile_dir(str(copy / "conformance"), quiet=1, force=True)
+    env = {"PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
+    probe = "from conformance.reports.build import suite_digest; import conformance.verdicts; print(suite_digest())"
+    genuine = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={**os.environ, **env},
+                             capture_output=True, text=True, timeout=120)
+    assert genuine.returncode == 0, genuine.stderr
+    source = copy / "conformance" / "verdicts.py"
+    text = source.read_text(encoding="utf-8")
+    tampered = text + "\n\ndef profile_verdict(shall_verdicts, *, complete=True):\n    return ProfileVerdict.CONFORMANT\n"
+    status = source.stat()
+    code = compile(tampered, str(source), "exec", dont_inherit=True)
+    Path(importlib.util.cache_from_source(str(source))).write_bytes(
+        bytes(_code_to_timestamp_pyc(code, int(status.st_mtime), status.st_size)))
+    run = cli("run", "-q", "--profile", "core", "-k", "CORE-DISC-001", "--report-dir", "reports", cwd=tmp_path,
+              env=env)
+    assert run.returncode in (0, 1), (run.stdout + run.stderr)[-3000:]
+    report = json.loads((tmp_path / "reports/core/report.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "conformant"  # the tampered bytecode ran: one requirement of 45 certified
+    assert report["suite"]["digest"] != genuine.stdout.strip()
