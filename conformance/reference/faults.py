@@ -75,6 +75,8 @@ _TABLE: tuple[tuple[str, str, str], ...] = (
     ("work-order-rating-unbounded", "GOV-VAL-005",
      "a work order's satisfaction rating above 5 is accepted (seen only on PATCH once the order is resolved)"),
     ("observed-at-fraction-truncated", "INF-TIME-001", "observed_at loses its fraction of a second when stored"),
+    ("notice-text-trimmed", "GOV-GEN-001", "notice titles and bodies are stored with surrounding spaces trimmed"),
+    ("alarm-description-html-escaped", "INF-GEN-001", "alarm descriptions are stored HTML-escaped (<b> reads back &lt;b&gt;)"),
     ("accepts-expired-token", "GUA-AUTHN-001", "expired tokens are accepted (exp is not checked)"),
     ("scope-not-enforced", "GUA-AUTHZ-001", "writes are served without the registry:write scope"),
     ("tenant-object-leak", "GUA-AUTHZ-002", "a record of another community is read, changed or deleted by id"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from typing import Any
@@ -36,6 +37,13 @@ def stored(collection: Collection, body: dict[str, Any], faults: frozenset[str])
         body = {k: _drop_offset(v) for k, v in body.items()}
     if "name-nfc-normalised" in faults:
         body = {k: unicodedata.normalize("NFC", v) if isinstance(v, str) else v for k, v in body.items()}
+    if "notice-text-trimmed" in faults and collection.entity == "notice":
+        for member in ("title", "body"):
+            if isinstance(body.get(member), dict):
+                body[member] = {k: v.strip() if isinstance(v, str) else v for k, v in body[member].items()}
+    if ("alarm-description-html-escaped" in faults and collection.entity == "alarm"
+            and isinstance(body.get("description"), str)):
+        body["description"] = html.escape(body["description"], quote=False)
     if ("observed-at-fraction-truncated" in faults and collection.entity == "observation"
             and isinstance(body.get("observed_at"), str)):
         body["observed_at"] = _FRACTION.sub("", body["observed_at"])
