@@ -271,6 +271,27 @@ def _previous(args: argparse.Namespace) -> dict[str, Any] | None:
     return previous
 
 
+def _same_target(args: argparse.Namespace, previous: dict[str, Any]) -> None:
+    """A re-run merges into the earlier report only against the platform it was made against: the same base URL,
+    or the bundled reference platform again (its faults stand for the fixes a re-run checks). Binding a report to
+    its platform cryptographically is the certificates' business; this keeps a re-run from merging the passes of
+    another platform."""
+    from .options import resolve_env
+
+    target = previous.get("target") if isinstance(previous.get("target"), dict) else {}
+    base_url = (resolve_env("base-url", args.base_url) or "").rstrip("/")
+    reference = "the bundled reference platform"
+    if target.get("reference_platform"):
+        earlier, same = reference, not base_url
+    else:
+        earlier = str(target.get("base_url") or "an unknown platform")
+        same = bool(base_url) and base_url == str(target.get("base_url") or "").rstrip("/")
+    if not same:
+        now = base_url or reference
+        raise UsageError(f"--rerun-failed {args.rerun_failed} was run against {earlier}, this run against {now}; "
+                         "its results say nothing about this platform: run the whole profile instead")
+
+
 def _verdict_code(report: dict[str, Any]) -> int:
     from .reports.waivers import exit_ok  # waivers and a baseline change the exit status, never the verdict
 
@@ -352,6 +373,8 @@ def run(args: argparse.Namespace) -> int:
                          "they cannot be used with --base-url")
     _validate_switches(args.fault or [], args.variant or [])
     previous = _previous(args)
+    if previous is not None:
+        _same_target(args, previous)
     args.profile = args.profile or profile_ids()  # no --profile: the whole standard, every bundled profile
     profiles = [load_profile(name, validate_check=validate_call) for name in args.profile]
     nodes: list[str] = []

@@ -575,3 +575,19 @@ def test_a_tampered_pyc_of_the_suite_changes_the_suite_digest(tmp_path):
     report = json.loads((tmp_path / "reports/core/report.json").read_text(encoding="utf-8"))
     assert report["verdict"] == "conformant"  # the tampered bytecode ran: one requirement of 45 certified
     assert report["suite"]["digest"] != genuine.stdout.strip()
+
+
+def test_rerun_failed_refuses_a_trusted_report_of_another_platform(hostile, tmp_path, earlier):
+    report = json.loads(json.dumps(earlier))
+    report["target"].update({"base_url": "https://platform-a.example/api", "reference_platform": False})
+    path = _signed_copy(tmp_path, report)
+    env = {"SC_TRUSTED_KEYS": str(tmp_path / "keys/report-signing.pub"), "SC_TOKEN": "t0ken-that-is-long-enough"}
+    with hostile("accepts-everything") as base_url:
+        line = one_line_usage_error(cli("run", "--base-url", base_url, "--rerun-failed", str(path),
+                                        "--report-dir", "reports", cwd=tmp_path, env=env))
+        assert hostile.last.requests == []
+    assert "platform-a.example" in line and base_url in line
+    bundled = one_line_usage_error(cli("run", "--rerun-failed", str(path), "--report-dir", "reports",
+                                       cwd=tmp_path, env=env))
+    assert "bundled reference platform" in bundled
+    assert not (tmp_path / "reports").exists()
