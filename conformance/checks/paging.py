@@ -68,17 +68,24 @@ def page_walk(ctx: CheckContext, *, collection: str, records: int = 5, limit: in
 
 
 @check("paging.invalid_limit")
-def page_invalid_limit(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
-    """An invalid limit (0, negative, not a number, above max_page_size) is a 400, not silently changed."""
+def page_invalid_limit(ctx: CheckContext, *, collection: str | None = None,
+                       collections: list[str] | None = None) -> Iterator[Finding]:
+    """An invalid limit (0, negative, not a number, a fraction, above max_page_size) is a 400, not silently
+    changed — on `collection`, or on every collection the platform lists (`collections` narrows them)."""
+    from ._expect import offered_collections
+
     maximum = ctx.discovery().get("max_page_size")
-    values = ["0", "-1", "abc"]
+    values = ["0", "-1", "abc", "2.5"]
     if isinstance(maximum, int):
         values.append(str(maximum + 1))
-    path = ctx.collection(collection).path
-    for value in values:
-        exchange = ctx.get(path, params={"limit": value})
-        if exchange.status != 400:
-            yield fail(f"limit={value!r} answered {exchange.status}", expected=400, found=exchange.status)
+    names = [collection] if collection else offered_collections(ctx, collections)
+    for name in names:
+        path = ctx.collection(name).path
+        for value in values if name == names[0] else values[::2]:  # every class on one, a spread on the rest
+            exchange = ctx.get(path, params={ctx.catalogue.page["limit_param"]: value})
+            if exchange.status != 400:
+                yield fail(f"GET {path}?limit={value} answered {exchange.status}", expected=400,
+                           found=exchange.status)
 
 
 @check("paging.empty_result")

@@ -87,6 +87,7 @@ class Record:
     deleted: int | None = None
     updated_at: datetime | None = None
     created_at: datetime | None = None
+    removed: set[str] = field(default_factory=set)  # members a merge patch removed (null)
     status: Any = None  # where the last successful transition (or the create) left it
     history: int = 0  # length of the status history then
 
@@ -159,6 +160,7 @@ class RecordModel:
             patch = {k: v for k, v in sent.items() if k in members}
             record.expected = apply_merge_patch(record.expected, patch)
             record.written_by.update(dict.fromkeys(patch, "merge patch"))
+            record.removed = (record.removed - set(patch)) | {m for m, v in patch.items() if v is None}
             record.changed = view.serial
         elif view.kind == "transition":
             record.changed = view.serial
@@ -206,34 +208,53 @@ def _shown_to(view: View, expected: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-@oracle("model_read", scope="every record the run wrote, wherever a successful response shows it",
-        applies=lambda v: bool(v.entities()))
-def model_read(view: View, traffic: Traffic) -> Iterator[Violation]:
-    """A record reads back as the run wrote it — every member of its create, merge patches applied (RFC 7396:
-    members change, null removes, the rest stays) — by id, on every page of every listing, and in the answer
-    to a change or transition, date-times as instants (CORE-GEN-003)."""
+def _read_differences(view: View, traffic: Traffic, *, patched_only: bool) -> Iterator[Violation]:
+    """How each record the run wrote differs in ``view`` from the model (with ``patched_only``: only the members
+    a merge patch last wrote or removed)."""
     model = traffic.model
     assert view.collection is not None
+    sent = view.sent() if view.kind == "update" else None
+    removing = {m for m, v in sent.items() if v is None} if isinstance(sent, dict) else set()
     for pointer, entity in view.entities():
         record = model.get(view.collection.name, entity.get("id"))
         if record is None or record.deleted is not None:
             continue
         expected = _shown_to(view, model.predicted(view, record))
+        patched = {m for m, how in record.written_by.items() if how == "merge patch"}
+        if isinstance(sent, dict):
+            patched |= set(sent)
         for member, value in expected.items():
+            if patched_only and member not in patched:
+                continue
+            how = "merge patch" if member in patched else "create"
             if member not in entity:
-                yield Violation(f"{view.describe()}: `{member}` (written by the run's "
-                                f"{record.written_by.get(member, 'create')}) is missing", f"{pointer}/{member}",
-                                _short(value), None)
+                yield Violation(f"{view.describe()}: `{member}` (written by the run's {how}) is missing",
+                                f"{pointer}/{member}", _short(value), None)
             elif not same_value(value, entity[member]):
-                yield Violation(f"{view.describe()}: `{member}` reads back other than the run's "
-                                f"{record.written_by.get(member, 'create')} wrote it", f"{pointer}/{member}",
-                                _short(value), _short(entity[member]))
-        if view.kind == "update":  # members the merge patch removed stay removed
-            sent = view.sent()
-            for member, value in (sent.items() if isinstance(sent, dict) else ()):
-                if value is None and member in entity and entity[member] is not None:
-                    yield Violation(f"{view.describe()}: `{member}` was removed by the merge patch (null) but is "
-                                    "still there", f"{pointer}/{member}", None, _short(entity[member]))
+                yield Violation(f"{view.describe()}: `{member}` reads back other than the run's {how} wrote it",
+                                f"{pointer}/{member}", _short(value), _short(entity[member]))
+        for member in sorted((record.removed | removing) - set(expected)):
+            if entity.get(member) is not None:
+                yield Violation(f"{view.describe()}: `{member}` was removed by a merge patch (null) but is still "
+                                "there", f"{pointer}/{member}", None, _short(entity[member]))
+
+
+@oracle("model_read", scope="every record the run wrote, wherever a successful response shows it",
+        applies=lambda v: bool(v.entities()))
+def model_read(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A record reads back as the run wrote it — every member of its create, merge patches applied (RFC 7396:
+    members change, null removes, the rest stays) — by id, on every page of every listing, and in the answer
+    to a change or transition, date-times as instants (CORE-GEN-003; narrowed to a collection, the round trip
+    requirements of that collection)."""
+    yield from _read_differences(view, traffic, patched_only=False)
+
+
+@oracle("merge_patch_applied", scope="every record the run changed with a merge patch, wherever it is shown",
+        applies=lambda v: bool(v.entities()))
+def merge_patch_applied(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """PATCH follows RFC 7396 wherever the record is read afterwards, and in the PATCH's own answer: the members a
+    merge patch set read back as set, the ones it nulled stay removed, the rest stays (CORE-CRUD-005)."""
+    yield from _read_differences(view, traffic, patched_only=True)
 
 
 def _short(value: Any) -> Any:

@@ -235,6 +235,23 @@ def page_limit(view: View, traffic: Traffic) -> Iterator[Violation]:
                         f"at most {limit}", len(items))
 
 
+def _invalid_limit(view: View) -> bool:
+    raw = view.query.get(view.page["limit_param"])
+    if raw is None:
+        return False
+    return not (raw.isascii() and raw.isdigit() and int(raw) >= 1)  # above max_page_size: the check judges it
+
+
+@oracle("invalid_limit", scope="every listing that asked for a limit that is not a whole number of at least 1",
+        applies=lambda v: v.kind == "list" and v.token == "role" and _invalid_limit(v))
+def invalid_limit(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A `limit` of 0, a negative number, a fraction or a non-number is answered 400 on every collection, never
+    silently changed (CORE-PAGE-004)."""
+    if view.status != 400:
+        yield Violation(f"{view.describe()}: limit={view.query[view.page['limit_param']]!r} was answered "
+                        f"{view.status}", expected=400, found=view.status)
+
+
 def _since(view: View) -> datetime | None:
     return instant(view.query.get(view.page["updated_since_param"]))
 
