@@ -19,7 +19,7 @@ import re
 import sys
 from typing import Any
 
-__all__ = ["CONTROLS", "html_attribute", "json_ld", "json_value", "markdown", "markdown_cell", "terminal", "xml"]
+__all__ = ["CONTROLS", "csv_cell", "html_attribute", "json_ld", "json_value", "markdown", "markdown_cell", "terminal", "xml"]
 
 # C0 except TAB and LF, DEL, C1, and the Unicode bidi controls and isolates that reorder a line.
 _CONTROLS = CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
@@ -59,6 +59,16 @@ def markdown_words(text: Any) -> str:
     """Prose from our own data (titles) with every Markdown and HTML metacharacter backslash-escaped."""
     body = terminal(text, newlines=False)
     return re.sub(r"([\\`*_{}\[\]()<>#+!|~&:])", r"\\\1", body)
+
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_cell(text: Any) -> str:
+    """A CSV cell no spreadsheet runs: one that would start a formula (``=HYPERLINK(…)``, ``+``, ``-``, ``@``,
+    their full-width forms, or a tab or CR before them) is prefixed with ``'`` (OWASP's advice); controls shown."""
+    body = terminal(text, newlines=False)
+    return "'" + body if body.lstrip(" ").startswith(_FORMULA) or str(text).startswith(("\t", "\r")) else body
 
 
 def xml(text: Any) -> str:

@@ -23,7 +23,7 @@ def _document(ctx: CheckContext, attestation: Attestation) -> bytes | Finding:
                         expected=200, found=exchange.status)
         return exchange.body
     try:
-        return attestation.local_document().read_bytes()
+        return attestation.read_local()  # inside the attestation file's folder, a regular file, size-capped
     except OSError as exc:
         return fail(f"the attested document {attestation.reference} cannot be read: {exc.strerror}")
 

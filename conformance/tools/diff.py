@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
+from ..escaping import markdown_words
+from ..loading import json_file
 from ..profiles import LEVELS, Profile, Requirement, find_profile, load_profile
 from ..resources import schemas_dir
 
@@ -19,7 +20,9 @@ def schemas_beside(profile_path: Path) -> Path:
 
 
 def _documents(root: Path) -> dict[str, Any]:
-    return {str(p.relative_to(root)): json.loads(p.read_text(encoding="utf-8")) for p in sorted(root.rglob("*.json"))}
+    """Every schema of a tree, read by the bounded loader (a link to /dev/zero or a 100,000-deep document is a
+    one-line error naming the file, never a read without end or a RecursionError)."""
+    return {str(p.relative_to(root)): json_file(p, "schema") for p in sorted(root.rglob("*.json"))}
 
 
 def _schema_change(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -55,7 +58,9 @@ def diff_schemas(old_root: Path, new_root: Path) -> list[str]:
 
 
 def _row(req: Requirement, note: str = "") -> str:
-    return f"| {req.id} | {req.level} | {req.subsystem} | {req.title['en']} / {req.title['zh']} | {note} |"
+    """A table row; profile text is escaped (no image, link or HTML from a title renders)."""
+    cells = (req.id, req.level, req.subsystem, f"{req.title['en']} / {req.title['zh']}", note)
+    return "| " + " | ".join(markdown_words(cell) for cell in cells) + " |"
 
 
 def _sections(old: Profile, new: Profile) -> dict[str, list[str]]:

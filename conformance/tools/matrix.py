@@ -6,6 +6,7 @@ import csv
 import io
 
 from ..catalogue import catalogue
+from ..escaping import csv_cell, markdown_words
 from ..profiles import Profile
 from ..schemas import BASE_URI
 from .lint import requirement_inputs
@@ -44,15 +45,16 @@ def to_csv(rows: list[dict[str, str]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: csv_cell(value) for key, value in row.items()} for row in rows)  # no cell is a formula
     return out.getvalue()
 
 
 def to_markdown(rows: list[dict[str, str]]) -> str:
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("; ", "<br>") or "—"
+    def cell(text: str) -> str:  # every Markdown and HTML metacharacter of profile text escaped; our <br> kept
+        return "<br>".join(markdown_words(part) for part in text.split("; ")) or "—"
 
     lines = ["| requirement | level | sub-system | source | checks | fixtures | schemas |", "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['requirement']} {cell(r['title_en'])} | {r['level']} | {r['subsystem']} | {cell(r['source'])} | "
+    lines += [f"| {cell(r['requirement'])} {cell(r['title_en'])} | {cell(r['level'])} | {cell(r['subsystem'])} | "
+              f"{cell(r['source'])} | "
               f"{cell(r['checks'])} | {cell(r['fixtures'])} | {cell(r['schemas'])} |" for r in rows]
     return "\n".join(lines) + "\n"

@@ -591,3 +591,93 @@ def test_rerun_failed_refuses_a_trusted_report_of_another_platform(hostile, tmp_
                                        cwd=tmp_path, env=env))
     assert "bundled reference platform" in bundled
     assert not (tmp_path / "reports").exists()
+
+
+def _limited(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """The CLI with its address space capped at 4 GiB: a read without end fails fast instead of eating the machine."""
+    import resource
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
+    return subprocess.run([*CLI, *args], cwd=cwd, env={**clean, **(env or {})}, capture_output=True, text=True,
+                          timeout=240, stdin=subprocess.DEVNULL, preexec_fn=cap, errors="replace")
+
+
+def _attestation(folder: Path, reference: str, document: bytes = b"") -> Path:
+    import hashlib
+
+    path = folder / "attestations.yaml"
+    path.write_text(yaml.safe_dump({"attestations": [{
+        "requirement": "GUA-INST-003", "attested_by": "someone", "statement": "in force",
+        "document": {"reference": reference, "sha256": hashlib.sha256(document).hexdigest()}}]}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("planted", ["link-out", "dev-zero"])
+def test_an_attested_document_is_a_bounded_file_inside_the_attestation_folder(tmp_path, planted):
+    bid = tmp_path / "bid"
+    bid.mkdir()
+    secret = tmp_path / "elsewhere.txt"  # a file of the buyer's outside the delivered folder
+    secret.write_bytes(b"the buyer's private notes")
+    (bid / "policy.pdf").symlink_to(secret if planted == "link-out" else Path("/dev/zero"))
+    _attestation(bid, "policy.pdf", secret.read_bytes())
+    done = _limited("run", "-q", "--profile", "guarantee", "-k", "GUA-INST-003", "--attestations",
+                    str(bid / "attestations.yaml"), "--report-dir", "reports", cwd=tmp_path)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1 and "Traceback" not in output and "MemoryError" not in output, output[-3000:]
+    report = json.loads((tmp_path / "reports/guarantee/report.json").read_text(encoding="utf-8"))
+    (entry,) = [r for r in report["requirements"] if r["id"] == "GUA-INST-003"]
+    assert entry["verdict"] == "fail" and "cannot be read" in json.dumps(entry)
+
+
+def test_an_attestation_reference_out_of_its_folder_is_a_one_line_error(tmp_path):
+    _attestation(tmp_path, "../elsewhere.txt")
+    line = one_line_usage_error(cli("run", *SMALL, "--attestations", "attestations.yaml", cwd=tmp_path))
+    assert "attestations.yaml" in line and "inside the attestation file's folder" in line
+
+
+@pytest.mark.parametrize("planted", ["deep", "dev-zero"])
+def test_profiles_diff_reads_a_hostile_schema_tree_with_bounds(tmp_path, planted):
+    from conformance.resources import profiles_dir, schemas_dir
+
+    tree = tmp_path / "tree"
+    (tree / "profiles").mkdir(parents=True)
+    (tree / "profiles" / "core.yaml").write_bytes((profiles_dir() / "core.yaml").read_bytes())
+    (tree / "schemas").mkdir()
+    (tree / "schemas" / "common.json").write_bytes((schemas_dir() / "common.json").read_bytes())
+    if planted == "deep":
+        (tree / "schemas" / "deep.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    else:
+        (tree / "schemas" / "zero.json").symlink_to("/dev/zero")
+    line = one_line_usage_error(_limited("profiles", "diff", "core", "tree/profiles/core.yaml", cwd=tmp_path))
+    assert ("deep.json" if planted == "deep" else "zero.json") in line
+
+
+def test_profile_text_is_neither_a_formula_in_csv_nor_markup_in_markdown(tmp_path):
+    from markdown_it import MarkdownIt
+
+    path = _mini_profile(tmp_path)
+    profile = yaml.safe_load(path.read_text(encoding="utf-8"))
+    profile["requirements"][0]["title"]["en"] = '=HYPERLINK("https://evil.example/x","click")'
+    profile["requirements"][1]["title"]["en"] = "-2+3+cmd|' /C calc'!A0"
+    profile["requirements"][2]["title"]["en"] = ("![pixel](https://evil.example/p.png) [login](https://evil.example)"
+                                                 " <img src=https://evil.example/x.png> <b>bold</b>")
+    profile["requirements"][2]["level"] = "SHOULD"
+    path.write_text(yaml.safe_dump(profile, allow_unicode=True), encoding="utf-8")
+    table = cli("profiles", "matrix", "mini.yaml", "--format", "csv", cwd=tmp_path)
+    assert table.returncode == 0, table.stderr
+    import csv
+    import io
+
+    cells = [cell for row in csv.reader(io.StringIO(table.stdout)) for cell in row]
+    assert [c for c in cells if c.lstrip().startswith(("=", "+", "-", "@"))] == []
+    assert any("HYPERLINK" in c for c in cells)
+    renderer = MarkdownIt("commonmark").enable("table")
+    matrix = cli("profiles", "matrix", "mini.yaml", cwd=tmp_path)
+    diff = cli("profiles", "diff", "core", "mini.yaml", cwd=tmp_path)
+    for done in (matrix, diff):
+        assert done.returncode == 0, done.stderr
+        rendered = renderer.render(done.stdout)
+        assert "evil.example" in rendered and not re.search(r"<(a|img|b)\b", rendered), rendered
