@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .attestations import Attestation, load_attestations
 from .credentials import Credentials, load_credentials
@@ -24,6 +26,7 @@ class RunInputs:
     deadline: float | None = None  # monotonic instant
     verify: bool | str = True
     insecure: bool = False
+    cleartext: bool = False  # plain http:// to a host that is not this machine: the token crosses the network unencrypted
     max_examples: int | None = None
     cleanup: bool = False  # --cleanup: delete what the run created, where the platform declares delete
     notes: list[str] = field(default_factory=list)
@@ -45,12 +48,15 @@ class RunInputs:
             raise UsageError(f"--max-examples must be at least 1, found {max_examples}")
         if ca_bundle and not Path(ca_bundle).is_file():
             raise UsageError(f"--ca-bundle {ca_bundle}: no such file (expected a PEM bundle of CA certificates)")
+        base_url = resolve_env("base-url", get("sc_base_url"))
+        cleartext = bool(base_url) and _cleartext(str(base_url))
         return cls(
+            cleartext=cleartext,
             credentials=load_credentials(credentials_file) if credentials_file else None,
             attestations=load_attestations(attestations_file) if attestations_file else None,
             deadline=time.monotonic() + seconds if seconds else None,
             verify=False if insecure else (str(ca_bundle) if ca_bundle else True),
-            insecure=insecure,
+            insecure=insecure or cleartext,  # an insecure run is marked so in every report and on the terminal
             max_examples=max_examples,
             cleanup=_flag("cleanup", get("sc_cleanup")),
         )
@@ -67,12 +73,30 @@ class RunInputs:
 
     def transport_record(self) -> dict[str, Any]:
         """How the target's certificate was checked, for the report: an insecure run says so in every report."""
+        if self.cleartext:
+            return {"certificate_verification": "none (plain http)", "insecure": True,
+                    "warning": "INSECURE RUN: plain http://, so the token crossed the network unencrypted and the "
+                               "platform's identity was not verified; this report cannot support a certification"}
         mode = "off" if self.insecure else ("ca-bundle" if isinstance(self.verify, str) else "system")
         record: dict[str, Any] = {"certificate_verification": mode, "insecure": self.insecure}
         if self.insecure:
             record["warning"] = ("INSECURE RUN: the target's TLS certificate was not verified (--insecure); "
                                  "this report cannot support a certification")
         return record
+
+
+def _cleartext(base_url: str) -> bool:
+    """Whether the base URL is plain http to another machine (http on the loopback never leaves this one)."""
+    parts = urlsplit(base_url)
+    if parts.scheme.lower() != "http":
+        return False
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 def _flag(name: str, value: Any) -> bool:

@@ -681,3 +681,19 @@ def test_profile_text_is_neither_a_formula_in_csv_nor_markup_in_markdown(tmp_pat
         assert done.returncode == 0, done.stderr
         rendered = renderer.render(done.stdout)
         assert "evil.example" in rendered and not re.search(r"<(a|img|b)\b", rendered), rendered
+
+
+def test_a_plain_http_base_url_on_the_network_is_marked_insecure(hostile, tmp_path):
+    with hostile("accepts-everything") as base_url:
+        cli("run", "--base-url", base_url, *SMALL, "--report-dir", "loopback", "--timeout", "2", cwd=tmp_path,
+                   env={"SC_TOKEN": "t0ken-that-is-long-enough"})
+    report = json.loads((tmp_path / "loopback/core/report.json").read_text(encoding="utf-8"))
+    assert report["target"]["transport"]["insecure"] is False  # http on the loopback never leaves the machine
+    from conformance.inputs import RunInputs
+
+    options = {"sc_base_url": "http://platform.example/api"}
+    remote = RunInputs.from_options(lambda name: options.get(name))
+    record = remote.transport_record()
+    assert record["insecure"] is True and record["certificate_verification"] != "system" and "http://" in record["warning"]
+    assert RunInputs.from_options(lambda name: {"sc_base_url": "https://platform.example/api"}.get(name)
+                                  ).transport_record() == {"certificate_verification": "system", "insecure": False}
