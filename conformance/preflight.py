@@ -21,6 +21,7 @@ __all__ = ["PreflightError", "preflight", "reachability_reason"]
 
 UNCHECKED_ROLES = frozenset({"expired"})  # refused on purpose: that is what the role is for
 _REFUSED = (401, 403)
+_NO_DOCUMENT = (404, 410)  # nothing at the discovery path: the base URL is not the platform's
 
 # The transport's words for the usual reasons a base URL cannot be reached, as a person says them.
 _REASONS: tuple[tuple[str, str | None], ...] = (
@@ -64,6 +65,10 @@ def preflight(target: Target, credentials: Credentials | None, standard: Catalog
     paths = _collection_urls(target, standard, discovery)
     checked: set[str] = set()
     roles = [r for r in (credentials.roles.values() if credentials else ()) if r.name not in UNCHECKED_ROLES]
+    if not run_token and not any(role.token for role in roles):
+        raise PreflightError("no token to certify with: set SC_TOKEN (or --token) to a bearer token of the "
+                             "platform, or pass --credentials FILE; without one every requirement would only "
+                             "meet 401")
     if run_token and all(r.token != run_token for r in roles):
         roles.insert(0, Role("", run_token))  # the run's own token, given apart from any credentials file
     for role in roles:
@@ -84,6 +89,10 @@ def _reach(target: Target, standard: Catalogue) -> dict | None:
         if _NOT_UNREACHABLE.search(str(exc)):
             return None  # not a configuration mistake: the requirements judge (or report) it
         raise PreflightError(f"cannot reach {target.base_url}: {reachability_reason(exc)}") from None
+    if exchange.status in _NO_DOCUMENT:  # the base URL misses its path prefix, or has one too many
+        raise PreflightError(f"no discovery document at {target.url(standard.discovery_path)} (it answered "
+                             f"{exchange.status}): check the base URL, its path prefix included; the discovery "
+                             f"document is at <base URL>{standard.discovery_path}")
     try:
         document = exchange.json() if exchange.status == 200 else None
     except ValueError:

@@ -697,3 +697,39 @@ def test_a_plain_http_base_url_on_the_network_is_marked_insecure(hostile, tmp_pa
     assert record["insecure"] is True and record["certificate_verification"] != "system" and "http://" in record["warning"]
     assert RunInputs.from_options(lambda name: {"sc_base_url": "https://platform.example/api"}.get(name)
                                   ).transport_record() == {"certificate_verification": "system", "insecure": False}
+
+
+# ---------------------------------------------------------------------------- a new user's mistakes: one line, no report
+
+@pytest.fixture(scope="module")
+def prefixed():
+    """The reference platform serving everything under /api, and a token it accepts."""
+    from conformance.reference import create_app, mint_token, running
+
+    secret = "q" * 32
+    with running(create_app(secret=secret, variants=["path-prefix"])) as base_url:
+        yield base_url, mint_token(secret)
+
+
+@pytest.mark.parametrize("mistake", ["prefix-missing", "prefix-doubled", "no-token"])
+def test_a_configuration_mistake_is_one_line_and_no_report_in_both_doors(prefixed, tmp_path, mistake):
+    base_url, token = prefixed
+    url = {"prefix-missing": base_url, "prefix-doubled": base_url + "/api/api"}.get(mistake, base_url + "/api")
+    env = {} if mistake == "no-token" else {"SC_TOKEN": token}
+    line = one_line_usage_error(cli("run", "--base-url", url, *SMALL, "--report-dir", "reports", cwd=tmp_path,
+                                    env=env))
+    assert ("no token" if mistake == "no-token" else "no discovery document") in line
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
+    door = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--sc-base-url", url,
+                           "--sc-profile", "core", "-k", "CORE-DISC-001", "--sc-report-dir", "door"],
+                          cwd=tmp_path, env={**clean, **env}, capture_output=True, text=True, timeout=240)
+    assert door.returncode == 4 and ("no token" if mistake == "no-token" else "no discovery document") in door.stderr
+    assert not (tmp_path / "reports").exists() and not (tmp_path / "door").exists()
+
+
+def test_the_right_base_url_and_token_still_run(prefixed, tmp_path):
+    base_url, token = prefixed
+    done = cli("run", "-q", "--base-url", base_url + "/api", *SMALL, "--report-dir", "reports", cwd=tmp_path,
+               env={"SC_TOKEN": token})
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]  # -k: incomplete, but certified as far as run
+    assert (tmp_path / "reports/core/report.json").is_file()
