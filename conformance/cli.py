@@ -396,6 +396,9 @@ def run(args: argparse.Namespace) -> int:
     from .loading import remove_file
 
     report_dir = Path(args.report_dir)
+    _writable("--report-dir", report_dir)  # before the run, not after it
+    if args.junitxml:
+        _writable("--junitxml", Path(args.junitxml).parent)
     for profile in profiles:  # never through a link planted in the report directory (refused, before the run)
         remove_file(report_dir / profile.id / "report.json", root=report_dir)
     if args.token:
@@ -426,6 +429,17 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_INTERNAL
         codes.append(_verdict_code(json.loads(path.read_text(encoding="utf-8"))))
     return max(codes)
+
+
+def _writable(option: str, directory: Path) -> None:
+    """A usage error now, not after the whole run, when ``directory`` cannot be made or written (nothing is made)."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise UsageError(f"{option} {directory}: {existing} is not a directory")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {directory}: {existing} is not writable")
 
 
 def _validate_switches(faults: list[str], variants: list[str]) -> None:

@@ -733,3 +733,13 @@ def test_the_right_base_url_and_token_still_run(prefixed, tmp_path):
                env={"SC_TOKEN": token})
     assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]  # -k: incomplete, but certified as far as run
     assert (tmp_path / "reports/core/report.json").is_file()
+
+
+@pytest.mark.parametrize("option", ["--report-dir", "--junitxml"])
+def test_an_output_that_cannot_be_written_is_a_usage_error_before_the_run(tmp_path, option):
+    (tmp_path / "a-file").write_text("not a directory", encoding="utf-8")
+    done = cli("run", *SMALL, option, "a-file/reports" if option == "--report-dir" else "a-file/junit.xml",
+               cwd=tmp_path)
+    line = one_line_usage_error(done)
+    assert option in line and "not a directory" in line
+    assert "requirements to check" not in done.stdout  # refused before any requirement ran
