@@ -10,6 +10,7 @@ request; every walk of a listing that reaches its end is compared with the recor
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -103,12 +104,28 @@ class Walk:
     ids: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Write:
+    """A write the platform must audit: what it was, on which record, how it was answered, and when."""
+
+    at: float  # monotonic time the answer arrived
+    kind: str  # create, update, delete, transition
+    collection: str
+    record_id: str | None
+    status: int
+    described: str
+
+
+_AUDITED_STATUSES = (400, 403, 409, 422)  # refused writes of an authenticated caller (and every 2xx)
+
+
 class RecordModel:
     """What the run wrote, kept from the exchanges as they complete (see :meth:`observe`)."""
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.catalogue = catalogue
         self.records: dict[tuple[str, str], Record] = {}
+        self.writes: dict[str, Write] = {}  # by the X-Request-Id the platform answered with
         self.personal: set[str] = set()  # identity and phone numbers the run sent
         self.walks: dict[str, Walk] = {}  # next_cursor -> the walk it continues
 
@@ -135,6 +152,13 @@ class RecordModel:
         if coll is None:
             return
         sent = view.sent()
+        rid = view.exchange.headers.get("x-request-id")
+        if view.is_write and view.token == "role" and rid and coll.writable and (
+                view.succeeded or view.status in _AUDITED_STATUSES):
+            body = view.body()
+            record_id = view.item_id if view.kind != "create" else (
+                str(body["id"]) if view.succeeded and isinstance(body, dict) and "id" in body else None)
+            self.writes[rid] = Write(time.monotonic(), view.kind, coll.name, record_id, view.status, view.describe())
         if isinstance(sent, dict) and view.is_write:
             for pointer in coll.pii_fields:
                 value = _at(sent, pointer)
@@ -452,3 +476,69 @@ def transition_applied(view: View, traffic: Traffic) -> Iterator[Violation]:
     if entry != expected:
         yield Violation(f"{view.describe()}: the appended history entry does not record the transition made",
                         f"/{lifecycle.history_field}/{len(history) - 1}", expected, entry)
+
+
+READABLE_WITHIN = 5.0  # S15: an audit record is readable within 5 s of the write's answer
+_ACTIONS = {"create": ("create",), "update": ("update",), "delete": ("delete",), "transition": ("create", "update")}
+
+
+def _audit_walk(view: View) -> bool:
+    return (view.kind == "list" and view.succeeded and view.collection is not None
+            and view.collection.entity == "audit-record" and view.holds("audit:read")
+            and set(view.query) <= {view.page["limit_param"], view.page["cursor_param"]})
+
+
+def _audited_as(write: Write, records: list[dict[str, Any]]) -> bool:
+    outcomes = ("success",) if 200 <= write.status < 300 else ("denied", "failed")
+    for record in records:
+        resource = str(record.get("resource", ""))
+        names = write.record_id is None or resource.rstrip("/").split("/")[-1] == write.record_id or (
+            write.kind == "transition" and f"/{write.record_id}/" in resource + "/")
+        if record.get("action") in _ACTIONS[write.kind] and record.get("outcome") in outcomes and names:
+            return True
+    return False
+
+
+@oracle("audit_complete", scope="every walk of the audit trail followed to its last page",
+        applies=_audit_walk)
+def audit_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """Every write the run made — create, change, transition, delete, in every collection, and the refused ones
+    (400, 403, 409, 422) — has an audit record under the request id the platform answered with, saying what was
+    done (action), how it ended (outcome) and to which record (resource), readable within 5 s (S15); a trail
+    read to its end is compared with every write made at least 5 s before (GUA-AUDIT-001)."""
+    body = view.body()
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        return
+    walks: dict[str, tuple[float, dict[str, list[dict[str, Any]]]]] = traffic.state.setdefault("audit-walks", {})
+    cursor = view.query.get(view.page["cursor_param"])
+    seen: dict[str, list[dict[str, Any]]]
+    if cursor is None:
+        started, seen = time.monotonic(), {}
+    elif cursor in walks:
+        started, seen = walks.pop(cursor)
+    else:
+        return
+    for item in items:
+        if isinstance(item, dict) and isinstance(item.get("request_id"), str):
+            seen.setdefault(item["request_id"], []).append(item)
+    following = body.get("next_cursor")
+    if isinstance(following, str) and following:
+        if len(walks) >= _MAX_WALKS:
+            walks.pop(next(iter(walks)))
+        walks[following] = (started, seen)
+        return
+    missing, wrong = [], []
+    for rid, write in traffic.model.writes.items():
+        if write.at > started - READABLE_WITHIN:
+            continue
+        if rid not in seen:
+            missing.append(f"{write.described} ({rid})")
+        elif not _audited_as(write, seen[rid]):
+            wrong.append(f"{write.described} ({rid}): {[(r.get('action'), r.get('outcome'), r.get('resource')) for r in seen[rid]][:2]}")
+    if missing:
+        yield Violation(f"{view.describe()}: {len(missing)} write(s) of the run left no audit record in the trail",
+                        "/items", "an audit record per write", missing[:5])
+    if wrong:
+        yield Violation(f"{view.describe()}: {len(wrong)} audit record(s) do not say what the write did (action, "
+                        "outcome, resource)", "/items", "action, outcome and resource of the write", wrong[:5])
