@@ -331,6 +331,19 @@ class _CliDoor:
         pytest's own rendering of the interrupt then fails with a TypeError: those entries are left out of it."""
         excinfo.traceback = excinfo.traceback.filter(_has_line)
 
+    @pluggy.HookimplMarker("pytest")(tryfirst=True)  # before the progress line counts nothing
+    def pytest_collection_finish(self, session: Any) -> None:
+        """``-k`` that selects no requirement is a usage error (pytest would end with exit 5, and no report)."""
+        keyword = session.config.getoption("keyword")
+        if keyword and not session.items:
+            import pytest
+
+            reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:  # the error is the whole output: no "45 deselected" summary after it
+                session.config.pluginmanager.unregister(reporter)
+            raise pytest.UsageError(f"-k {keyword!r} selects no requirement of the profile(s) run; requirement ids "
+                                    "and words of their titles are matched (`sc-conformance profiles matrix` lists them)")
+
     def _suite(self, session: Any) -> Any:
         from .suite import ConformancePlugin
 

@@ -55,7 +55,12 @@ class Progress:
         status = report.outcome
         if hasattr(report, "wasxfail"):  # the suite marks waivers and baseline failures as expected
             status = "waived" if report.wasxfail.startswith("waived") else "known"
-        if report.outcome == "failed" and not hasattr(report, "wasxfail"):
+        # pytest knows passed and failed; the requirement's own verdict (a JUnit property the suite set) says more:
+        # an inconclusive or manual requirement is shown as such and is not a failure
+        verdict = next((value for name, value in report.user_properties if name == "verdict"), None)
+        if report.outcome == "failed" and not hasattr(report, "wasxfail") and verdict not in (None, "fail"):
+            status = str(verdict)
+        elif report.outcome == "failed" and not hasattr(report, "wasxfail"):
             self.failures += 1
         if self.terminal is None:
             return
@@ -63,7 +68,8 @@ class Progress:
         elapsed = time.monotonic() - self.started
         line = (f"[{self.done:>3}/{self.total}] {status.upper():<7} {name[:80]}  "
                 f"(failures so far: {self.failures}, {elapsed:.0f}s)")
-        colour = {"red": status == "failed", "green": status == "passed", "yellow": status in ("skipped", "waived", "known")}
+        colour = {"red": status == "failed", "green": status == "passed",
+                  "yellow": status in ("skipped", "waived", "known", "inconclusive", "manual")}
         if self.terminal.isatty:
             self.terminal.write("\r\x1b[2K")
         self.terminal.write_line(line, **colour)

@@ -743,3 +743,19 @@ def test_an_output_that_cannot_be_written_is_a_usage_error_before_the_run(tmp_pa
     line = one_line_usage_error(done)
     assert option in line and "not a directory" in line
     assert "requirements to check" not in done.stdout  # refused before any requirement ran
+
+
+def test_an_inconclusive_requirement_is_not_a_failure_in_the_progress_lines(hostile, tmp_path):
+    with hostile("accepts-everything") as base_url:
+        done = cli("run", "--base-url", base_url, "--profile", "core", "-k", "CORE-PAGE-002", "--timeout", "2",
+                   "--report-dir", "reports", cwd=tmp_path, env={"SC_TOKEN": "t0ken-that-is-long-enough"})
+    report = json.loads((tmp_path / "reports/core/report.json").read_text(encoding="utf-8"))
+    assert [r["verdict"] for r in report["requirements"] if r["verdict"] != "not-run"] == ["inconclusive"]
+    progress = [line for line in done.stdout.splitlines() if line.startswith("[  1/1]")]
+    assert progress and "INCONCLUSIVE" in progress[0] and "failures so far: 0" in progress[0], done.stdout
+
+
+def test_a_keyword_that_selects_nothing_is_one_line_and_exit_2(tmp_path):
+    line = one_line_usage_error(cli("run", "--profile", "core", "-k", "NOPE", "--report-dir", "reports", cwd=tmp_path))
+    assert "NOPE" in line and "selects no requirement" in line
+    assert not (tmp_path / "reports").exists()
