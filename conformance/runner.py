@@ -48,7 +48,13 @@ class Runner:
 
     def run_requirement(self, requirement: Requirement, profile_id: str) -> RequirementResult:
         gate = self._deadline_gate() or self._capability_gate(requirement)
-        checks = [gate] if gate else [self.run_check(requirement, call) for call in requirement.checks]
+        if gate:
+            checks = [gate]
+        else:  # a requirement's own checks first, its oracles after them (they judge that traffic too)
+            calls = list(requirement.checks)
+            late = [c for c in calls if c.check.startswith(_ORACLE_PREFIX)]
+            done = {id(c): self.run_check(requirement, c) for c in [c for c in calls if c not in late] + late}
+            checks = [done[id(c)] for c in calls]
         return RequirementResult(
             profile=profile_id,
             requirement=requirement.to_json(),

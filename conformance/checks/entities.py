@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ..formats import make_identity_number
-from ..results import Finding, fail
+from ..results import Finding, Halt, fail
 from ..session import CheckContext, inconclusive
 from ..target import Exchange
 from . import check
@@ -294,3 +294,43 @@ def unknown_id_write(ctx: CheckContext, *, collection: str, patch: dict[str, Any
         ctx.discard(collection, read)
     if exchange.status >= 500 and read.status >= 500:
         raise inconclusive("the target answered 5xx to both requests")
+
+
+@check("entities.patch_references")
+def patch_references(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
+    """A merge patch that points a reference member (`community_id`, `building_id`, …) at another existing
+    record changes it, as any member changes (RFC 7396): on every writable collection discovery lists (or
+    `collections`), each reference the catalogue names is moved to a fresh record of its collection and read back.
+    A platform may refuse a move it finds inconsistent (4xx); one it accepts must read back moved."""
+    from ._expect import offered_collections
+
+    offered = set(offered_collections(ctx))
+    for name in offered_collections(ctx, collections, writable=True):
+        coll = ctx.collection(name)
+        movable = {m: t for m, t in coll.references.items() if t in offered and ctx.collection(t).writable}
+        if not movable:
+            continue
+        try:
+            _, entity = ctx.create(name, ctx.fixture(f"{name}/valid/minimal"), purpose=f"a {coll.entity} to move")
+        except Halt:
+            continue  # another requirement says why a minimal record cannot be created
+        path = ctx.item_path(name, str(entity["id"]))
+        for member, target in sorted(movable.items()):
+            if member not in entity:
+                continue
+            try:
+                _, parent = ctx.create(target, ctx.fixture(f"{target}/valid/minimal"),
+                                       purpose=f"another {ctx.collection(target).entity} to point {member} at")
+            except Halt:
+                continue
+            new = str(parent["id"])
+            moved = ctx.patch(path, {member: new})
+            if not 200 <= moved.status < 300:
+                continue  # refused as inconsistent: allowed
+            read = ctx.get(path)
+            shown = read.json() if read.status == 200 else None
+            if not isinstance(shown, dict) or shown.get(member) != new:
+                yield fail(f"PATCH {path} moved {member} to {new!r} and answered {moved.status}, but the record "
+                           f"reads back with {member} = {shown.get(member) if isinstance(shown, dict) else None!r}",
+                           expected=new, found=shown.get(member) if isinstance(shown, dict) else read.status,
+                           location=f"/{member}")
