@@ -35,6 +35,7 @@ REDACTED = "***REDACTED***"
 FRAGMENT = 12  # the shortest piece of a secret that is redacted on its own
 _ANCHOR = FRAGMENT // 2  # any 12-character window contains an aligned 6-character block of the form
 _BLOCKS = re.compile(f".{{{_ANCHOR}}}", re.DOTALL)  # the aligned blocks of a text, cut in C
+_CUT = _ANCHOR * 10_000  # characters cut into blocks at once (a multiple of the block, so blocks stay aligned)
 _NOT_WORD_BYTES = bytes(b for b in range(256) if not (48 <= b <= 57 or 97 <= b <= 122))  # the skeleton drops them
 _WORD = re.compile("[0-9a-z]+")
 _DECODE_ROUNDS = 4  # escapes decoded this many times over at most (%25%32%35… stops somewhere)
@@ -111,8 +112,9 @@ class _Index:
         and a text none of whose blocks is one costs a cut and a set intersection, both in C.
         """
         anchors = self.anchors
-        blocks = _BLOCKS.findall(folded)
-        hits = anchors.keys() & blocks
+        hits: set[str] = set()
+        for start in range(0, len(folded), _CUT):  # a slice of blocks at a time: a 16 MiB body is not 3M strings
+            hits |= anchors.keys() & _BLOCKS.findall(folded, start, start + _CUT)
         if not hits:
             return []
         spans: list[Span] = []
