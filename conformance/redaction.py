@@ -202,7 +202,7 @@ class Redactor:
         if len(skeleton) != len(folded):
             found = self._skeletons.spans(skeleton)
             if found:
-                where = [m.start() for m in re.finditer("[0-9a-z]", folded)]  # skeleton index -> view index
+                where = _positions(folded, {index for start, end in found for index in (start, end - 1)})
                 spans += [(where[start], where[end - 1] + 1) for start, end in found]
         return spans
 
@@ -243,6 +243,23 @@ def _aligned(folded: str, blocks: set[str]) -> Iterable[int]:
                 at = folded.find(block, at + _ANCHOR)
             else:  # on to the next multiple: a text of one repeated block costs at most a find per block
                 at = folded.find(block, (at // _ANCHOR + 1) * _ANCHOR)
+
+
+def _positions(folded: str, wanted: set[int]) -> dict[int, int]:
+    """Where the skeleton's characters at the ``wanted`` indexes are in ``folded``: one pass over its runs of letters
+    and digits, up to the last one wanted (no table of every position: a body may be 16 MiB)."""
+    where: dict[int, int] = {}
+    pending = sorted(wanted)
+    next_one, seen = 0, 0
+    for run in _WORD.finditer(folded):
+        length = run.end() - run.start()
+        while next_one < len(pending) and pending[next_one] < seen + length:
+            where[pending[next_one]] = run.start() + pending[next_one] - seen
+            next_one += 1
+        if next_one == len(pending):
+            break
+        seen += length
+    return where
 
 
 def _skeleton(folded: str) -> str:
