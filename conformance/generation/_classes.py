@@ -27,7 +27,7 @@ from typing import Any
 
 from stdnum.cn import ric, uscc
 
-__all__ = ["MALFORMED", "RULES", "RULE_TEXT", "BodyClass", "ClassKind", "InputClass", "derive", "exemplar", "fields", "get",
+__all__ = ["MALFORMED", "RULES", "RULE_TEXT", "BodyClass", "ClassKind", "InputClass", "derive", "exemplar", "fields", "get", "invalid_values",
            "member_classes", "place", "raw_json", "rule_of", "rule_rows", "rule_table", "verified"]
 
 Producer = Callable[[dict[str, Any], Any], Any]  # (field schema, a valid example or None) -> value, or _SKIP
@@ -761,6 +761,11 @@ def _set(document: Any, pointer: str, value: Any) -> Any:
     else:
         return None
     return result
+
+
+def invalid_values(rule: str) -> list[Any]:
+    """The values of a rule's invalid classes that need no schema (a format's or a definition's)."""
+    return [produce({}, None) for kind, produce, _ in RULES[rule].classes if kind.valid is False]
 
 
 def rule_table() -> list[tuple[str, list[ClassKind]]]:

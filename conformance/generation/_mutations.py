@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ._classes import invalid_values
+
 __all__ = ["KINDS", "KIND_KEYWORDS", "Site", "kinds_of_error", "mutate", "sites"]
 
 KINDS = ("wrong-type", "missing-required", "out-of-range", "bad-check-character", "bad-enum",
@@ -26,8 +28,8 @@ KIND_KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 _WRONG_TYPE = {"string": 12345, "integer": "12", "number": "1.5", "boolean": "true", "array": {"0": 1},
                "object": ["not", "an", "object"]}
-_MALFORMED_TIMES = ("2026-11-25T10:00:00", "2026-11-25 10:00:00+08:00", "2026-11-25T25:00:00Z",
-                    "2026-02-30T10:00:00+08:00", "2026-11-25T10:00:00+8:00", "20261125T100000Z")
+# The ways a date-time is malformed are the invalid classes of format:date-time (one table, ``_classes``).
+_MALFORMED_TIMES = tuple(kind_value for kind_value in invalid_values("format:date-time") if kind_value)
 _EXTRA_MEMBER = "x_unknown_member"
 
 
