@@ -625,12 +625,24 @@ def malformed(ctx: CheckContext, *, collections: list[str] | None = None, bodies
     every body reaches every kind of endpoint at least once."""
     chosen = _bodies(bodies)
     endpoints: dict[str, list[tuple[str, str, str]]] = {"POST": [], "PATCH": [], "transition": []}
+    created: list[tuple[str, str]] = []
+    try:
+        yield from _send_malformed(ctx, collections, chosen, methods, per_endpoint, endpoints, created)
+    finally:
+        for name, record_id in created:
+            cleanup(ctx, name, [record_id])
+
+
+def _send_malformed(ctx: CheckContext, collections: list[str] | None, chosen: list[BodyClass], methods: list[str],
+                    per_endpoint: int, endpoints: dict[str, list[tuple[str, str, str]]],
+                    created: list[tuple[str, str]]) -> Iterator[Finding]:
     for name in offered_collections(ctx, collections, writable=True):
         coll = ctx.collection(name)
         if "POST" in methods:
             endpoints["POST"].append((name, "POST", coll.path))
         if "PATCH" in methods or (coll.lifecycle and "transition" in methods):
             _, entity = ctx.create(name, ctx.fixture(f"{name}/valid/minimal"), purpose="a record to send bodies to")
+            created.append((name, str(entity["id"])))
             item = ctx.item_path(name, str(entity["id"]))
             if "PATCH" in methods:
                 endpoints["PATCH"].append((name, "PATCH", item))
