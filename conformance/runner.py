@@ -45,8 +45,30 @@ class Runner:
         self.session = session
         self.checks = load_builtin_checks()
         self._cache: dict[str, CheckResult] = {}
+        self._planned: list[Requirement] = []
+
+    def plan(self, requirements: list[Requirement]) -> None:
+        """The requirements this run will get to: before the first that names an oracle is judged, the own checks
+        of every planned one that does are run, so each oracle judges the traffic of all of them, not only of the
+        requirements that happened to come before it."""
+        self._planned = [r for r in requirements if judges_traffic(r)]
+
+    def _prime(self) -> None:
+        planned, self._planned = self._planned, []
+        self.prime(planned)
+
+    def prime(self, requirements: list[Requirement]) -> None:
+        """Run the own checks (not the oracles) of ``requirements`` now; their results are kept for their run."""
+        for requirement in requirements:
+            if self._deadline_gate() or self._capability_gate(requirement):
+                continue
+            for call in requirement.checks:
+                if not call.check.startswith(_ORACLE_PREFIX):
+                    self.run_check(requirement, call)  # cached: the requirement's own run reuses the result
 
     def run_requirement(self, requirement: Requirement, profile_id: str) -> RequirementResult:
+        if self._planned and judges_traffic(requirement):
+            self._prime()
         gate = self._deadline_gate() or self._capability_gate(requirement)
         if gate:
             checks = [gate]

@@ -236,6 +236,9 @@ class ConformancePlugin:
             return isinstance(item, RequirementItem) and judges_traffic(item.requirement)
 
         items[:] = [i for i in items if not late(i)] + [i for i in items if late(i)]
+        # what the oracles will judge: the own checks of every late requirement run before the first is judged
+        # (a worker of pytest-xdist runs only some items, so there each oracle judges what its worker sent)
+        self._planned = [] if self.worker else [i.requirement for i in items if late(i)]
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> ProfileFile | None:
         profile = self.by_path.get(file_path.resolve())
@@ -259,6 +262,7 @@ class ConformancePlugin:
             target = self._target(base_url, token)
             self._stack.callback(target.close)
             self._runner = Runner(RunSession(target, seed=self.seed, **self.inputs.session_kwargs()))
+            self._runner.plan(getattr(self, "_planned", []))
         return self._runner
 
     def _target(self, base_url: str, token: str | None) -> Target:

@@ -15,6 +15,7 @@ states the rule, and is ``inconclusive`` when no exchange of the run could have 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import inspect
 import json
 from collections.abc import Callable, Iterator
@@ -166,7 +167,9 @@ class Traffic:
 
         self.catalogue = catalogue
         self.base_path = urlsplit(base_url).path.rstrip("/")
-        self._tokens = {r.token: r for r in credentials.roles.values() if r.token}
+        self._everything = frozenset(catalogue.scopes)
+        self._tokens: dict[str, Role] = {}
+        self.add_credentials(credentials)
         self._by_path = {c.path: c for c in catalogue.collections.values()}
         self.ledger: dict[str, dict[str, Judged]] = collections.defaultdict(dict)
         self.origin = "the run"
@@ -175,7 +178,12 @@ class Traffic:
         self.state: dict[str, Any] = {}  # what oracles keep between exchanges (walks in progress, …)
 
     def add_credentials(self, credentials: Credentials) -> None:
-        self._tokens.update({r.token: r for r in credentials.roles.values() if r.token})
+        for role in credentials.roles.values():
+            if role.token:
+                # A run with one token (SC_TOKEN) knows no scopes: that token is the admin role, every scope
+                if not role.scopes and role.name == credentials.default:
+                    role = dataclasses.replace(role, scopes=self._everything)
+                self._tokens[role.token] = role
 
     def classify(self, exchange: Exchange) -> View:
         parts = urlsplit(exchange.url)

@@ -18,7 +18,7 @@ from conformance.embedded import embedded_reference
 from conformance.profiles import load_profile, profile_ids
 from conformance.reference import FAULTS
 from conformance.reference.faults import EVERY, STARTUP, trace_consultations
-from conformance.runner import Runner, oracles_last
+from conformance.runner import Runner, judges_traffic, oracles_last
 from conformance.session import RunSession
 from conformance.target import Target
 from conformance.verdicts import Verdict
@@ -48,10 +48,17 @@ def non_passing(reference, profile, faults=(), *, probes=True, variants=(), only
         try:
             runner = Runner(RunSession(target, seed=20261125))
             results = []
-            for req in oracles_last(profile.requirements):  # oracles judge the traffic of all the others
-                if (probes or not is_probe(req)) and (only is None or req.id in only):
-                    with trace.during(req.id) if trace else contextlib.nullcontext():
-                        results.append(runner.run_requirement(req, profile.id))
+            chosen = [r for r in oracles_last(profile.requirements)  # oracles judge the traffic of all the others
+                      if (probes or not is_probe(r)) and (only is None or r.id in only)]
+            late = [r for r in chosen if judges_traffic(r)]
+            for req in [r for r in chosen if r not in late] + [None] + late:
+                if req is None:  # the oracles' requirements make their own requests before any judges the run
+                    for other in late:
+                        with trace.during(other.id) if trace else contextlib.nullcontext():
+                            runner.prime([other])
+                    continue
+                with trace.during(req.id) if trace else contextlib.nullcontext():
+                    results.append(runner.run_requirement(req, profile.id))
         finally:
             target.close()
     return {r.id: r.verdict.value for r in results if r.verdict not in (Verdict.PASS, Verdict.NOT_APPLICABLE)}
