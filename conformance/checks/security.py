@@ -96,13 +96,21 @@ def _refused(ctx: CheckContext, name: str, op: Operation, what: str, token: str)
 def scope_required(ctx: CheckContext, *, collections: list[str] | None = None,
                    fixture: str | None = None) -> Iterator[Finding]:
     """A token with the read scope but not the write scope reads, and is refused every write — create, patch,
-    delete when offered, transitions — with 403, which changes nothing. ``fixture`` (one collection only)
-    replaces the `valid/minimal` fixture."""
+    delete when offered, transitions — with 403, which changes nothing; a token without the read scope (the
+    auditor's) is refused the listing and the record with 403. ``fixture`` (one collection only) replaces the
+    `valid/minimal` fixture."""
+    outsider = ctx.session.credentials.get("auditor")
     for name in offered_collections(ctx, collections, writable=True):
         _, entity = ctx.create(name, ctx.fixture(fixture or f"{name}/valid/minimal"), purpose="a record to aim at")
         ops = operations(ctx, name, str(entity["id"]))
         item = ctx.item_path(name, str(entity["id"]))
         require_status(as_role(ctx, "reader", "GET", item), 200, why="the reader role may read", precondition=True)
+        if outsider is not None and ctx.collection(name).scopes.get("read") not in outsider.scopes:
+            for path in (ctx.collection(name).path, item):
+                refused = as_role(ctx, "auditor", "GET", path)
+                if refused.status != 403:
+                    yield fail(f"GET {path} with a token lacking the read scope answered {refused.status}",
+                               expected=403, found=refused.status)
         for op in (op for op in ops if op.writes):
             exchange = op.send(ctx, _write_body(ctx, name, op, fixture), token=role(ctx, "reader").token)
             if exchange.status != 403:

@@ -429,8 +429,8 @@ def write_scope(view: View, traffic: Traffic) -> Iterator[Violation]:
         applies=lambda v: v.kind in ("list", "read") and v.collection is not None and v.role is not None
         and v.role.name != "expired" and not v.holds(v.collection.scopes.get("read", "")))
 def read_scope(view: View, traffic: Traffic) -> Iterator[Violation]:
-    """A token without a collection's read scope reads none of its records (the audit trail needs `audit:read`:
-    GUA-AUDIT-002)."""
+    """A token without a collection's read scope reads none of its records: 403 for every listing and record
+    (GUA-AUTHZ-001; the audit trail, which needs `audit:read`: GUA-AUDIT-002)."""
     if view.succeeded:
         yield Violation(f"{view.describe()}: the {view.role.name!r} role, which lacks the read scope "  # type: ignore[union-attr]
                         f"{view.collection.scopes.get('read')!r}, was served", expected=403, found=view.status)  # type: ignore[union-attr]
