@@ -126,7 +126,8 @@ def test_every_exchange_of_a_certification_is_valid_against_the_document(certifi
         if httpx.URL(exchange.url).path.startswith(NOT_IN_THE_STANDARD):
             continue
         request, response = _Request(exchange), _Response(exchange)
-        request_errors = list(openapi.iter_request_errors(request)) + _missing_credentials(document, exchange)
+        request_errors = (list(openapi.iter_request_errors(request)) + _missing_credentials(document, exchange)
+                          + _not_json(exchange))
         unknown = [e for e in request_errors if isinstance(e, (PathNotFound, OperationNotFound))]
         if unknown:
             counts["outside the document"] += 1
@@ -169,6 +170,23 @@ def _missing_credentials(document, exchange: Exchange) -> list[str]:
             needs = operation.get("security", document["security"])
             bearer = exchange.request_headers.get("authorization", "").lower().startswith("bearer ")
             return ["no bearer token for an operation that needs one"] if needs and not bearer else []
+    return []
+
+
+def _reject(constant: str) -> None:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _not_json(exchange: Exchange) -> list[str]:
+    """Python's json, and so openapi-core, reads NaN and lone surrogates, which RFC 8259 JSON does not have (the
+    malformed bodies of inputs.malformed send both): such a body is an invalid request, said here."""
+    if not exchange.request_body or "json" not in exchange.request_headers.get("content-type", ""):
+        return []
+    try:
+        value = json.loads(exchange.request_body, parse_constant=_reject)
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeError):
+        return ["the body is not RFC 8259 JSON"]
     return []
 
 
