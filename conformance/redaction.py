@@ -25,6 +25,7 @@ import base64
 import bisect
 import re
 import threading
+from array import array
 from collections.abc import Callable, Iterable
 from typing import Any, cast
 from urllib.parse import quote, quote_plus
@@ -303,8 +304,9 @@ def _decoded(text: str) -> tuple[str | None, Back]:
     if not _ESCAPE.search(text):
         return None, _same
     pieces: list[str] = []
-    view_at: list[int] = []  # per segment: where it starts in the view, where it starts/ends in the text, literal?
-    text_at: list[tuple[int, int, bool]] = []
+    # per segment, in compact arrays (a body of 8 MiB of escapes is millions of segments): where it starts in the
+    # view, where it starts and ends in the text, and whether it is literal text or one decoded escape
+    view_at, text_start, text_end, is_text = array("q"), array("q"), array("q"), bytearray()
     length = position = 0
 
     def literal(start: int, end: int) -> None:
@@ -312,7 +314,9 @@ def _decoded(text: str) -> tuple[str | None, Back]:
         if end > start:
             pieces.append(text[start:end])
             view_at.append(length)
-            text_at.append((start, end, True))
+            text_start.append(start)
+            text_end.append(end)
+            is_text.append(1)
             length += end - start
 
     for match in _ESCAPE.finditer(text):
@@ -325,17 +329,18 @@ def _decoded(text: str) -> tuple[str | None, Back]:
             char = chr(number) if number < 0x110000 else "\ufffd"
         pieces.append(char)
         view_at.append(length)
-        text_at.append((match.start(), match.end(), False))
+        text_start.append(match.start())
+        text_end.append(match.end())
+        is_text.append(0)
         length += 1
         position = match.end()
     literal(position, len(text))
 
     def where(index: int, end: bool) -> int:
         segment = bisect.bisect_right(view_at, index) - 1
-        start, stop, is_literal = text_at[segment]
-        if is_literal:
-            return start + (index - view_at[segment]) + (1 if end else 0)
-        return stop if end else start
+        if is_text[segment]:
+            return text_start[segment] + (index - view_at[segment]) + (1 if end else 0)
+        return text_end[segment] if end else text_start[segment]
 
     return "".join(pieces), lambda start, end: (where(start, False), where(end - 1, True))
 
