@@ -670,4 +670,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # `python -m conformance.cli` puts the working directory first on sys.path, so a yaml.py or httpx.py in a
+    # delivered bid folder would be imported in place of the real one by everything imported from here on
+    # (what this module imported already cannot be helped: `sc-conformance`, or `python -P -m`, never adds it)
+    sys.path[:] = [entry for entry in sys.path if entry not in ("", os.getcwd())]
     sys.exit(main())

@@ -759,3 +759,13 @@ def test_a_keyword_that_selects_nothing_is_one_line_and_exit_2(tmp_path):
     line = one_line_usage_error(cli("run", "--profile", "core", "-k", "NOPE", "--report-dir", "reports", cwd=tmp_path))
     assert "NOPE" in line and "selects no requirement" in line
     assert not (tmp_path / "reports").exists()
+
+
+def test_python_dash_m_imports_no_module_planted_in_the_working_directory(tmp_path):
+    marker = tmp_path / "owned"
+    for name in ("yaml", "httpx", "jinja2", "pytest"):  # imported once the run starts, not by `import conformance`
+        (tmp_path / f"{name}.py").write_text(OWNED.format(marker=str(marker)) + "raise ImportError('planted')\n",
+                                             encoding="utf-8")
+    done = cli("run", "-q", *SMALL, "--report-dir", "reports", cwd=tmp_path)
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]
+    assert not marker.exists()
