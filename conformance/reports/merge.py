@@ -18,7 +18,7 @@ from ..verdicts import Verdict
 from .build import summarise, unique_failures, verdicts
 from .signing import Trust
 
-__all__ = ["merge_reports", "rerun_ids", "rerun_selection"]
+__all__ = ["merge_reports", "rerun_ids", "rerun_selection", "same_platform"]
 
 
 def rerun_ids(report: dict[str, Any]) -> list[str]:
@@ -34,6 +34,16 @@ def rerun_selection(report: dict[str, Any], trust: Trust) -> tuple[list[str] | N
     return None, (f"the earlier report is {trust.label}; its verdicts cannot be trusted, so every requirement "
                   "is run again (sign reports with `report sign` and trust the key with --public-key or "
                   "$SC_TRUSTED_KEYS to re-run only what failed)")
+
+
+def same_platform(old: Any, new: Any) -> bool:
+    """Whether two reports' targets are one platform: the same base URL, or both the bundled reference platform
+    (which listens on a new port each run)."""
+    old, new = (target if isinstance(target, dict) else {} for target in (old, new))
+    if old.get("reference_platform") or new.get("reference_platform"):
+        return bool(old.get("reference_platform") and new.get("reference_platform"))
+    base = str(old.get("base_url") or "").rstrip("/")
+    return bool(base) and base == str(new.get("base_url") or "").rstrip("/")
 
 
 def report_digest(raw: bytes) -> str:
@@ -57,7 +67,9 @@ def merge_reports(old: dict[str, Any], new: dict[str, Any], *, old_digest: str =
             raise UsageError(f"cannot merge: the earlier report was run against profile {key} "
                              f"{old['profile'][key]!r}, the re-run against {new['profile'][key]!r}; "
                              "run the whole profile again instead of --rerun-failed")
-    trusted = old_trust is not None and old_trust.state == "trusted"
+    # a trusted report of another platform vouches for nothing here (both doors: the CLI refuses it earlier)
+    same = same_platform(old.get("target"), new.get("target"))
+    trusted = old_trust is not None and old_trust.state == "trusted" and same
     fresh = {r["id"]: r for r in new["requirements"]}
     unchanged = sum(1 for r in old["requirements"] if r["id"] not in fresh) if trusted else 0
     kept = [fresh.pop(r["id"], r) for r in old["requirements"]] if trusted else []
@@ -84,7 +96,8 @@ def merge_reports(old: dict[str, Any], new: dict[str, Any], *, old_digest: str =
     merged["merged_from"] = {
         "started_at": old["started_at"], "seed": old["seed"], "rerun": [r["id"] for r in new["requirements"]],
         "reports": earlier + [{"digest": old_digest, "started_at": old["started_at"], "seed": old["seed"],
-                               "trust": old_trust.state if old_trust else "unsigned", "kept": unchanged}],
+                               "trust": old_trust.state if old_trust else "unsigned", "kept": unchanged,
+                               **({} if same else {"same_platform": False})}],
     }
     merged["summary"]["unique_failures"] = unique_failures(requirements)
     merged["created_records"] = list(old.get("created_records", [])) + list(new.get("created_records", []))

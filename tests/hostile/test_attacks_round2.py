@@ -769,3 +769,21 @@ def test_python_dash_m_imports_no_module_planted_in_the_working_directory(tmp_pa
     done = cli("run", "-q", *SMALL, "--report-dir", "reports", cwd=tmp_path)
     assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]
     assert not marker.exists()
+
+
+def test_the_pytest_doors_lf_keeps_nothing_of_a_trusted_report_of_another_platform(tmp_path, earlier):
+    report = json.loads(json.dumps(earlier))
+    report["target"].update({"base_url": "https://platform-a.example/api", "reference_platform": False})
+    for entry in report["requirements"]:
+        entry["verdict"] = "pass"  # platform A passed these; this platform has not been asked
+    signed = _signed_copy(tmp_path, report)
+    (tmp_path / "reports" / "core").mkdir(parents=True)
+    (tmp_path / "reports" / "core" / "report.json").write_bytes(signed.read_bytes())
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
+    door = subprocess.run([sys.executable, "-m", "pytest", "--lf", "--sc-profile", "core", "-k", "CORE-DISC-001",
+                           "--sc-report-dir", "reports", "--sc-seed", "7"], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=240, env={**clean, "SC_TRUSTED_KEYS": str(tmp_path / "keys/report-signing.pub")})
+    merged = json.loads((tmp_path / "reports/core/report.json").read_text(encoding="utf-8"))
+    assert "merged_from" in merged, door.stdout[-3000:]
+    assert merged["merged_from"]["reports"][-1]["kept"] == 0
+    assert [r["id"] for r in merged["requirements"]] == ["CORE-DISC-001"]
