@@ -278,7 +278,8 @@ def suite_problems(report: dict[str, Any]) -> list[str]:
     """Whether the suite that made the report can be shown to be this version, unmodified: a report with another
     code digest was made by a modified copy; one without a digest, or of another version, cannot be checked here
     (a vendor could re-sign either with their own key), so it is not verified."""
-    suite = report.get("suite") if isinstance(report.get("suite"), dict) else {}
+    suite = report.get("suite")
+    suite = suite if isinstance(suite, dict) else {}
     version, digest = suite.get("version"), suite.get("digest")
     if version != __version__:
         return [f"made by sc-conformance {str(version)[:40]!r}, not this installation's {__version__}: the suite that "
