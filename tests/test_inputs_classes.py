@@ -243,3 +243,16 @@ def test_the_readable_specification_lists_every_class_from_the_same_table(tmp_pa
             assert f'id="malformed-{body.id}"' in page
     assert "闰年的 2 月 29 日" in (tmp_path / "zh" / "inputs.html").read_text(encoding="utf-8")
     assert "29 February of a leap year" in (tmp_path / "en" / "inputs.html").read_text(encoding="utf-8")
+
+
+def test_a_member_or_class_a_profile_names_wrongly_is_an_error_not_a_pass():
+    from types import SimpleNamespace
+
+    from conformance.checks.inputs import _known
+
+    ctx = SimpleNamespace(schemas=STORE, collection=catalogue().collection)
+    _known(ctx, ["feedback", "work-orders"], ["/rating", "/satisfaction/rating"], ["format:date-time/no-offset"])
+    with pytest.raises(ValueError, match="ratting"):
+        _known(ctx, ["feedback"], ["/ratting"], None)
+    with pytest.raises(ValueError, match="no-ofset"):
+        _known(ctx, ["feedback"], None, ["format:date-time/no-ofset"])

@@ -28,8 +28,10 @@ from ..generation._classes import (
     get,
     place,
     raw_json,
+    rule_table,
     verified,
 )
+from ..generation._classes import fields as member_pointers
 from ..results import Finding, fail
 from ..schemas import SchemaStore
 from ..session import CheckContext, inconclusive
@@ -566,9 +568,26 @@ def input_classes(ctx: CheckContext, *, collections: list[str] | None = None, fi
     if expect not in _EXPECT:
         raise ValueError(f"expect must be one of {', '.join(_EXPECT)}, not {expect!r}")
     chosen = tuple(m for m in _METHODS if m in methods)
-    for name in offered_collections(ctx, collections, writable=True):
+    names = offered_collections(ctx, collections, writable=True)
+    _known(ctx, names, fields, classes)
+    for name in names:
         yield from _collection(ctx, name, tuple(fields) if fields else None, expect, chosen, budget,
                                tuple(classes) if classes else None)
+
+
+def _known(ctx: CheckContext, names: list[str], fields: list[str] | None, classes: list[str] | None) -> None:
+    """A member or class a profile names that does not exist is the profile's mistake, never a pass."""
+    if fields:
+        members = {p for n in names for p, _ in member_pointers(resolved_tree(ctx.schemas, ctx.collection(n).create_schema))}
+        unknown = [f for f in fields if not any(_related(f, m) for m in members)]
+        if unknown:
+            raise ValueError(f"fields {unknown} name no member of {', '.join(names)}")
+    if classes:
+        ids = {k.id for _, kinds in rule_table() for k in kinds} | {r for r, _ in rule_table()} | {
+            f"{r}/{k.id}" for r, kinds in rule_table() for k in kinds}
+        unknown = [c for c in classes if c not in ids and not c.startswith("member:")]
+        if unknown:
+            raise ValueError(f"unknown input classes {unknown}; the classes are listed by `standard build` (inputs)")
 
 
 def _collection(ctx: CheckContext, name: str, fields: tuple[str, ...] | None, expect: str,
