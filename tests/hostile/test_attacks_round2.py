@@ -20,7 +20,7 @@ from urllib.parse import unquote
 import pytest
 import yaml
 
-from .test_attacks import CLI, DANGEROUS, SMALL, _mini_profile, cli, one_line_usage_error
+from .test_attacks import CLI, DANGEROUS, FAULTS, SMALL, _mini_profile, cli, one_line_usage_error
 
 OWNED = "import pathlib\npathlib.Path({marker!r}).write_text('owned')\n"
 
@@ -787,3 +787,18 @@ def test_the_pytest_doors_lf_keeps_nothing_of_a_trusted_report_of_another_platfo
     assert "merged_from" in merged, door.stdout[-3000:]
     assert merged["merged_from"]["reports"][-1]["kept"] == 0
     assert [r["id"] for r in merged["requirements"]] == ["CORE-DISC-001"]
+
+
+def test_report_html_shows_each_findings_code_expected_found_and_where_to_read_the_fix(tmp_path):
+    done = cli("run", "-q", *SMALL, *FAULTS, "--seed", "3", "--report-dir", "reports", cwd=tmp_path)
+    assert done.returncode == 1, (done.stdout + done.stderr)[-3000:]
+    report = json.loads((tmp_path / "reports/core/report.json").read_text(encoding="utf-8"))
+    findings = [f for r in report["requirements"] for c in r["checks"] for f in c.get("findings", [])
+                if f.get("verdict") == "fail" and f.get("code") and f.get("expected") is not None]
+    assert findings
+    import html as html_module
+
+    page = html_module.unescape((tmp_path / "reports/core/report.html").read_text(encoding="utf-8"))
+    for finding in findings[:3]:
+        assert finding["code"] in page and f"sc-conformance explain {finding['code']}" in page
+        assert str(finding["expected"])[:60] in page and str(finding.get("found"))[:60] in page
