@@ -89,6 +89,7 @@ class Record:
     updated_at: datetime | None = None
     created_at: datetime | None = None
     removed: set[str] = field(default_factory=set)  # members a merge patch removed (null)
+    before: dict[str, Any] = field(default_factory=dict)  # each patched member's value before its last patch
     status: Any = None  # where the last successful transition (or the create) left it
     history: int = 0  # length of the status history then
 
@@ -182,6 +183,7 @@ class RecordModel:
             return
         if view.kind == "update" and isinstance(sent, dict):
             patch = {k: v for k, v in sent.items() if k in members}
+            record.before.update({k: record.expected.get(k) for k in patch})
             record.expected = apply_merge_patch(record.expected, patch)
             record.written_by.update(dict.fromkeys(patch, "merge patch"))
             record.removed = (record.removed - set(patch)) | {m for m, v in patch.items() if v is None}
@@ -232,9 +234,8 @@ def _shown_to(view: View, expected: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
-def _read_differences(view: View, traffic: Traffic, *, patched_only: bool) -> Iterator[Violation]:
-    """How each record the run wrote differs in ``view`` from the model (with ``patched_only``: only the members
-    a merge patch last wrote or removed)."""
+def _read_differences(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """How each record the run wrote differs in ``view`` from the model."""
     model = traffic.model
     assert view.collection is not None
     sent = view.sent() if view.kind == "update" else None
@@ -248,8 +249,6 @@ def _read_differences(view: View, traffic: Traffic, *, patched_only: bool) -> It
         if isinstance(sent, dict):
             patched |= set(sent)
         for member, value in expected.items():
-            if patched_only and member not in patched:
-                continue
             how = "merge patch" if member in patched else "create"
             if member not in entity:
                 yield Violation(f"{view.describe()}: `{member}` (written by the run's {how}) is missing",
@@ -257,10 +256,44 @@ def _read_differences(view: View, traffic: Traffic, *, patched_only: bool) -> It
             elif not same_value(value, entity[member]):
                 yield Violation(f"{view.describe()}: `{member}` reads back other than the run's {how} wrote it",
                                 f"{pointer}/{member}", _short(value), _short(entity[member]))
-        for member in sorted((record.removed | removing) - set(expected)):
-            if entity.get(member) is not None:
-                yield Violation(f"{view.describe()}: `{member}` was removed by a merge patch (null) but is still "
-                                "there", f"{pointer}/{member}", None, _short(entity[member]))
+        yield from _still_there(view, pointer, entity, (record.removed | removing) - set(expected))
+
+
+def _still_there(view: View, pointer: str, entity: dict[str, Any], removed: set[str]) -> Iterator[Violation]:
+    for member in sorted(removed):
+        if entity.get(member) is not None:
+            yield Violation(f"{view.describe()}: `{member}` was removed by a merge patch (null) but is still there",
+                            f"{pointer}/{member}", None, _short(entity[member]))
+
+
+def _patch_semantics(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """Where a merge patch was not applied as RFC 7396 says — a member it set still shows its value from before,
+    a member it nulled is still there, a member it left out is gone from the PATCH's answer — as opposed to a
+    value stored unfaithfully (truncated, re-encoded), which is the round trip's business."""
+    model = traffic.model
+    assert view.collection is not None
+    sent = view.sent() if view.kind == "update" else None
+    removing = {m for m, v in sent.items() if v is None} if isinstance(sent, dict) else set()
+    for pointer, entity in view.entities():
+        record = model.get(view.collection.name, entity.get("id"))
+        if record is None or record.deleted is not None:
+            continue
+        expected = _shown_to(view, model.predicted(view, record))
+        before = dict(record.before)
+        if isinstance(sent, dict):
+            before.update({k: record.expected.get(k) for k in sent if k in expected})
+        for member, old in before.items():
+            new = expected.get(member)
+            if member not in expected or old is None or same_value(old, new):
+                continue
+            if member in entity and same_value(old, entity[member]):
+                yield Violation(f"{view.describe()}: `{member}` still shows its value from before the merge patch",
+                                f"{pointer}/{member}", _short(new), _short(entity[member]))
+        if view.kind == "update":  # the PATCH's own answer is the stored record: what the patch left out stays
+            for member in sorted(set(expected) - set(sent if isinstance(sent, dict) else ()) - set(entity)):
+                yield Violation(f"{view.describe()}: `{member}`, which the merge patch left out, is gone from the "
+                                "record", f"{pointer}/{member}", _short(expected[member]), None)
+        yield from _still_there(view, pointer, entity, (record.removed | removing) - set(expected))
 
 
 @oracle("model_read", scope="every record the run wrote, wherever a successful response shows it",
@@ -270,15 +303,16 @@ def model_read(view: View, traffic: Traffic) -> Iterator[Violation]:
     members change, null removes, the rest stays) — by id, on every page of every listing, and in the answer
     to a change or transition, date-times as instants (CORE-GEN-003; narrowed to a collection, the round trip
     requirements of that collection)."""
-    yield from _read_differences(view, traffic, patched_only=False)
+    yield from _read_differences(view, traffic)
 
 
 @oracle("merge_patch_applied", scope="every record the run changed with a merge patch, wherever it is shown",
         applies=lambda v: bool(v.entities()))
 def merge_patch_applied(view: View, traffic: Traffic) -> Iterator[Violation]:
-    """PATCH follows RFC 7396 wherever the record is read afterwards, and in the PATCH's own answer: the members a
-    merge patch set read back as set, the ones it nulled stay removed, the rest stays (CORE-CRUD-005)."""
-    yield from _read_differences(view, traffic, patched_only=True)
+    """PATCH follows RFC 7396 wherever the record is read afterwards, and in the PATCH's own answer: a member a
+    merge patch set no longer shows its old value, one it nulled stays removed, the members it left out stay
+    (CORE-CRUD-005). How faithfully a value is stored is the round trip's (CORE-GEN-003)."""
+    yield from _patch_semantics(view, traffic)
 
 
 def _short(value: Any) -> Any:
