@@ -39,6 +39,7 @@ _BLOCKS = re.compile(f".{{{_ANCHOR}}}", re.DOTALL)  # the aligned blocks of a te
 _CUT = _ANCHOR * 10_000  # characters cut into blocks at once (a multiple of the block, so blocks stay aligned)
 _NOT_WORD_BYTES = bytes(b for b in range(256) if not (48 <= b <= 57 or 97 <= b <= 122))  # the skeleton drops them
 _WORD = re.compile("[0-9a-z]+")
+_JOINT = "\x1f"  # between string values searched as one text: not a letter or digit, so the skeleton joins them
 _DECODE_ROUNDS = 4  # escapes decoded this many times over at most (%25%32%35… stops somewhere)
 # Escapes a platform may wrap a secret in; each is decoded in a view that maps back to the original text.
 _ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\x([0-9a-fA-F]{2})|%([0-9a-fA-F]{2})|&#[xX]([0-9a-fA-F]{1,6});"
@@ -208,6 +209,10 @@ class Redactor:
         return spans
 
     def _redact(self, text: str) -> str:
+        return _replace(text, self._find(text))
+
+    def _find(self, text: str) -> list[Span]:
+        """Where in ``text`` a form is, in any view of it (as it is, decoded, skeleton)."""
         spans = self._view_spans(_fold(text))
         view, back = text, cast(Back, _same)
         for _ in range(_DECODE_ROUNDS):
@@ -217,21 +222,76 @@ class Redactor:
             back = _compose(back, inner)
             spans += [back(start, end) for start, end in self._view_spans(_fold(decoded))]
             view = decoded
-        return _replace(text, spans)
+        return spans
 
     def redact_value(self, value: Any) -> Any:
-        """A copy of a JSON-like value with every string (keys too) redacted; other values kept as they are."""
+        """A copy of a JSON-like value with every string (keys too) redacted; other values kept as they are.
+
+        A credential cut over several strings is found too: the strings of one list are also searched as one text
+        (``["eyJhbGciOi", "JIUzI1NiJ9…"]``), and so are those under each key, in document order (the ``id`` of
+        consecutive records, whatever lies between them).
+        """
         if not self._all:
             return value
+        copy = self._copy(value)
+        if isinstance(copy, (dict, list)):
+            self._across(copy)
+        return copy
+
+    def _copy(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.redact(value)
         if isinstance(value, dict):
-            return {self.redact(k) if isinstance(k, str) else k: self.redact_value(v) for k, v in value.items()}
+            return {self.redact(k) if isinstance(k, str) else k: self._copy(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
-            return [self.redact_value(v) for v in value]
+            return [self._copy(v) for v in value]
         if isinstance(value, bytes):
             return self.redact(value.decode("utf-8", errors="replace")).encode("utf-8")
         return value
+
+    def _across(self, root: dict[Any, Any] | list[Any]) -> None:
+        """Redact, in place, what the string values of ``root`` (a fresh copy) hold only when read together."""
+        # (container, key or index) of each string value, in document order: per list, and per key
+        groups: dict[Any, list[tuple[Any, Any]]] = {}
+        stack: list[Any] = [root]
+        while stack:
+            node = stack.pop()
+            pairs = list(node.items()) if isinstance(node, dict) else list(enumerate(node))
+            nested = []
+            for key, item in pairs:
+                if isinstance(item, str):
+                    group = ("key", key) if isinstance(node, dict) else ("list", id(node))
+                    groups.setdefault(group, []).append((node, key))
+                elif isinstance(item, (dict, list)):
+                    nested.append(item)
+            stack += reversed(nested)
+        for slots in groups.values():
+            if len(slots) > 1:
+                self._joint(slots)
+
+    def _joint(self, slots: list[tuple[Any, Any]]) -> None:
+        """Redact what these string values (in this order) hold only when read as one text."""
+        texts = [container[key] for container, key in slots]
+        starts, at = [], 0
+        for text in texts:
+            starts.append(at)
+            at += len(text) + 1
+        # each value was searched in every view already; read together, the pieces are searched as they are and in
+        # the skeleton view (escape decoding, the costly part, would find nothing new across a boundary)
+        found = _merge(self._view_spans(_fold(_JOINT.join(texts))))
+        local: dict[int, list[Span]] = {}
+        for start, end in found:
+            first, last = bisect.bisect_right(starts, start) - 1, bisect.bisect_right(starts, end - 1) - 1
+            if first == last:
+                continue  # within one string: redacted already
+            for index in range(first, last + 1):
+                begin = max(start - starts[index], 0)
+                stop = min(end - starts[index], len(texts[index]))
+                if stop > begin:
+                    local.setdefault(index, []).append((begin, stop))
+        for index, spans in local.items():
+            container, key = slots[index]
+            container[key] = _replace(texts[index], spans)
 
 
 def _aligned(folded: str, blocks: set[str]) -> Iterable[int]:

@@ -62,3 +62,21 @@ def test_no_fragment_survives_any_mixture(parts):
     redactor = Redactor([SECRET])
     text = "".join(SECRET[p:p + 14] if isinstance(p, int) else p for p in parts)
     assert _leaks(redactor, text) == []
+
+
+def test_a_secret_cut_over_several_values_is_redacted_in_each():
+    redactor = Redactor([SECRET])
+    pieces = [SECRET[i:i + 11] for i in range(0, len(SECRET), 11)]
+    as_list = redactor.redact_value({"ids": pieces})
+    as_records = redactor.redact_value({"items": [{"id": p, "version": "1.0.0"} for p in pieces]})
+    for value in (as_list, as_records):
+        text = str(value)
+        assert not any(p in text for p in pieces if len(p) == 11), text
+        assert REDACTED in text
+    assert as_records["items"][0]["version"] == "1.0.0"  # what lies between the pieces is not the secret
+
+
+def test_values_that_hold_no_secret_are_left_alone_when_read_together():
+    redactor = Redactor([SECRET])
+    value = {"items": [{"id": "eyJhbGciOi", "name": "a header"}, {"id": "res-0001", "name": "Bearer of news"}]}
+    assert redactor.redact_value(value) == value

@@ -349,7 +349,8 @@ async def _echo_split(server: HostileServer, writer: Writer, path: str) -> None:
     forms = split_encodings(token) if token else {}
     pieces = json.dumps([token[i:i + 11] for i in range(0, len(token), 11)])
     items = ", ".join(f'{{"id": "{value}", "name": "{name}"}}' for name, value in forms.items())
-    declared = ", ".join(f'{{"id": "{value}", "version": "{value}"}}' for value in forms.values())
+    declared = ", ".join([f'{{"id": "{value}", "version": "{value}"}}' for value in forms.values()]
+                         + [f'{{"id": {json.dumps(piece)}, "version": "1.0.0"}}' for piece in json.loads(pieces)])
     body = (f'{{"items": [{items}], "next_cursor": "{forms.get("zero-width", "")}", '
             f'"profiles": [{declared}], "detail": "{forms.get("chunks-11", "")}", "pieces": {pieces}}}').encode()
     headers = {f"X-Echo-{name}": value for name, value in forms.items() if "\\" not in value}
