@@ -297,14 +297,30 @@ def entity_schema(view: View, traffic: Traffic) -> Iterator[Violation]:
     assert view.collection is not None
     store = schema_store()
     for pointer, entity in view.entities():
-        for error in _schema_errors(store, view.collection.schema, entity)[:2]:
-            at = pointer + "/" + "/".join(str(p) for p in error.absolute_path)
+        for path, message in _schema_errors(store, view.collection.schema, entity)[:2]:
+            at = pointer + path
             yield Violation(f"{view.describe()}: a {view.collection.entity} is not valid against its schema: "
-                            f"{error.message[:160]}", at.rstrip("/") or "/")
+                            f"{message[:160]}", at.rstrip("/") or "/")
 
 
-def _schema_errors(store: Any, ref: str, entity: dict[str, Any]) -> list[Any]:
-    return store.errors(ref, entity)
+_VALIDATED: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}  # the same record comes back on many pages
+_VALIDATED_LIMIT = 50_000
+
+
+def _schema_errors(store: Any, ref: str, entity: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """(JSON pointer, message) of each error, best first; remembered by the record's canonical text."""
+    try:
+        key = (ref, json.dumps(entity, sort_keys=True, ensure_ascii=False, allow_nan=True))
+    except (TypeError, ValueError, RecursionError):
+        key = None
+    if key is not None and key in _VALIDATED:
+        return _VALIDATED[key]
+    found = tuple(("/" + "/".join(str(p) for p in e.absolute_path), e.message) for e in store.errors(ref, entity))
+    if key is not None:
+        if len(_VALIDATED) >= _VALIDATED_LIMIT:
+            _VALIDATED.clear()
+        _VALIDATED[key] = found
+    return found
 
 
 @oracle("server_instants", scope="every record in a successful response of a collection",
