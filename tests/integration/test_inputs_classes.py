@@ -1,6 +1,8 @@
 """Input classes against a live reference platform: it passes them, and each fault only they find is named with
 its member, class and method, the failing exchange filed first as the proof."""
 
+import json
+
 import pytest
 
 from conformance.checks import validate_call
@@ -87,3 +89,69 @@ def test_choices_the_standard_leaves_open_are_not_failed(reference):
     for variant in ("drop-unknown-members", "second-precision", "numeric-string-ids", "no-delete"):
         result = run(reference, "core", "CORE-GEN-002", variants=[variant])
         assert inputs_check(result).verdict is Verdict.PASS, variant
+
+
+REFUSED_FLOATS: list[bytes] = []
+
+
+def _strict_and_400(app):
+    """A platform making two choices the standard leaves open: every refusal is a 400 (never 422), and an integer
+    written 5.0 is refused (JSON Schema 2020-12 counts it an integer; a typed platform may not)."""
+
+    async def wrapped(scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PATCH"):
+            await app(scope, receive, send)
+            return
+        chunks, more = [], True
+        while more:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        try:
+            floats = []
+            json.loads(body, parse_float=lambda text: floats.append(float(text)) or float(text))
+        except ValueError:
+            floats = []
+        if any(f.is_integer() for f in floats):
+            REFUSED_FLOATS.append(body)
+            problem = json.dumps({"type": "about:blank", "title": "Bad request", "status": 400,
+                                  "code": "validation-failed"}).encode()
+            await send({"type": "http.response.start", "status": 400,
+                        "headers": [(b"content-type", b"application/problem+json")]})
+            await send({"type": "http.response.body", "body": problem})
+            return
+        replayed = False
+
+        async def replay():
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def as_400(message):
+            if message["type"] == "http.response.start" and message["status"] == 422:
+                message = {**message, "status": 400}
+            await send(message)
+
+        await app(scope, replay, as_400)
+
+    return wrapped
+
+
+def test_refusing_an_integral_float_and_answering_400_instead_of_422_conform(reference):
+    REFUSED_FLOATS.clear()
+    with reference([], wrap=_strict_and_400) as (base_url, token):
+        target = Target(base_url, token=token)
+        try:
+            runner = Runner(RunSession(target, seed=20261125))
+            results = {rid: runner.run_requirement(PROFILES[p].requirement(rid), p)
+                       for p, rid in (("core", "CORE-GEN-002"), ("governance-service", "GOV-VAL-005"))}
+        finally:
+            target.close()
+    for rid, result in results.items():
+        check = inputs_check(result)
+        assert check.verdict is Verdict.PASS, (rid, check.message)
+    # the integral-float classes were sent (5.0 for a rating on POST and PATCH) and refused, and that is no failure
+    assert any(b'"rating": 1.0' in body or b'"rating": 5.0' in body for body in REFUSED_FLOATS)
