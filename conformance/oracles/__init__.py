@@ -172,7 +172,7 @@ class Traffic:
         self.add_credentials(credentials)
         self._by_path = {c.path: c for c in catalogue.collections.values()}
         self.ledger: dict[str, dict[str, Judged]] = collections.defaultdict(dict)
-        self.origin = "the run"
+        self.origin = "the run's set-up (preflight, discovery)"
         self.count = 0
         self.model = model.RecordModel(catalogue)
         self.state: dict[str, Any] = {}  # what oracles keep between exchanges (walks in progress, …)
@@ -232,7 +232,8 @@ class Traffic:
             judged = self.ledger[spec.name].setdefault(view.collection.name if view.collection else "", Judged())
             judged.count += 1
             for violation in violations:
-                if len(judged.violations) < _KEEP_VIOLATIONS:
+                if len(judged.violations) < _KEEP_VIOLATIONS and all(
+                        violation.message != kept.message for kept, _, _ in judged.violations):
                     judged.violations.append((violation, exchange, view.origin))
                 else:
                     judged.more += 1
