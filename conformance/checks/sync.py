@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from ..results import Finding, fail
@@ -9,6 +10,7 @@ from ..session import CheckContext, inconclusive
 from . import check
 from ._expect import instant
 
+_NEXT_TICK = 1.05  # seconds: past the next whole second of a platform whose times have whole seconds (S9)
 _MAX_PAGES = 25  # a sync that ignores its filter is not walked to the end in pages of two
 
 
@@ -19,6 +21,11 @@ def updated_since(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
     fixture = f"{collection}/valid/minimal"
     _, older = ctx.create(collection, ctx.fixture(fixture))
     created = [ctx.create(collection, ctx.fixture(fixture))[1] for _ in range(3)]
+    if len({instant(e.get("updated_at")) for e in created}) < 2:
+        # all three in one tick of a coarse clock (whole seconds, S9): an order can only show across two ticks,
+        # so one more record a moment later (a platform that orders newest first passed on ties alone)
+        time.sleep(_NEXT_TICK)
+        created.append(ctx.create(collection, ctx.fixture(fixture))[1])
     since = instant(created[0].get("updated_at"))
     if since is None:
         raise inconclusive("precondition failed: the created record has no usable updated_at")
