@@ -43,7 +43,8 @@ def run(spec, requirements, *, stop=True):
     """Requirement id -> verdict of each requirement that did not pass against the platform wrapped by ``spec``
     (None: the identity middleware), the ones ``spec`` names first; with ``stop``, up to the first failure."""
     named = spec.requirements if spec else ()
-    ordered = sorted(requirements, key=lambda pair: pair[0].id not in named)
+    ordered = sorted(requirements, key=lambda pair: (pair[0].id not in named,
+                                                     named.index(pair[0].id) if pair[0].id in named else 0))
     found = {}
     with embedded_reference(wrap=wrap_with(spec)) as (base_url, token):
         target = Target(base_url, token=token)
