@@ -296,12 +296,25 @@ def unknown_id_write(ctx: CheckContext, *, collection: str, patch: dict[str, Any
         raise inconclusive("the target answered 5xx to both requests")
 
 
+def _schema_members(ctx: CheckContext, collection: str) -> set[str]:
+    schema = ctx.schemas.validator(ctx.collection(collection).create_schema).schema
+    members: set[str] = set()
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            members |= set(node.get("properties") or {})
+            stack += node.get("allOf", [])
+    return members
+
+
 @check("entities.patch_references")
 def patch_references(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
     """A merge patch that points a reference member (`community_id`, `building_id`, …) at another existing
     record changes it, as any member changes (RFC 7396): on every writable collection discovery lists (or
-    `collections`), each reference the catalogue names is moved to a fresh record of its collection and read back.
-    A platform may refuse a move it finds inconsistent (4xx); one it accepts must read back moved."""
+    `collections`), each reference the catalogue names is moved to a fresh record of its collection and read back,
+    and a member set inside `extensions` merges into it. A platform may refuse a move it finds inconsistent
+    (4xx); one it accepts must read back moved."""
     from ._expect import offered_collections
 
     offered = set(offered_collections(ctx))
@@ -315,6 +328,16 @@ def patch_references(ctx: CheckContext, *, collections: list[str] | None = None)
         except Halt:
             continue  # another requirement says why a minimal record cannot be created
         path = ctx.item_path(name, str(entity["id"]))
+        if "extensions" in _schema_members(ctx, name):  # a nested member set by a patch merges into `extensions`
+            mark = {"sc_conformance": {"patched": ctx.unique("p-")}}
+            added = ctx.patch(path, {"extensions": mark})
+            if 200 <= added.status < 300:
+                read = ctx.get(path)
+                shown = read.json() if read.status == 200 else None
+                got = shown.get("extensions") if isinstance(shown, dict) else None
+                if not isinstance(got, dict) or got.get("sc_conformance") != mark["sc_conformance"]:
+                    yield fail(f"PATCH {path} set extensions.sc_conformance and answered {added.status}, but the "
+                               "record reads back without it", expected=mark, found=got, location="/extensions")
         for member, target in sorted(movable.items()):  # set or moved: a reference the fixture leaves out too
             try:
                 _, parent = ctx.create(target, ctx.fixture(f"{target}/valid/minimal"),

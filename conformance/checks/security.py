@@ -66,11 +66,15 @@ def rejects_bad_tokens(ctx: CheckContext, *, collections: list[str] | None = Non
                                                 "expired) to the credentials file")
     usable = [(what, token) for what, token in tokens if token is not None]
     # A covering design, not the full product: every kind of bad token meets every kind of operation (on the
-    # first collection offering it), and every operation of every collection meets one kind of bad token.
+    # first collection offering it), every operation of every collection meets one more kind in turn, and the
+    # expired token meets every operation of every collection (expiry is checked apart from the signature, and a
+    # route that skips it is the commonest slip).
     met: set[str] = set()
+    expired = [(w, t) for w, t in usable if w == "an expired token"]
+    others = [(w, t) for w, t in usable if w != "an expired token"] or usable
     for index, name in enumerate(offered_collections(ctx, collections)):
         for number, op in enumerate(operations(ctx, name, record_to_aim_at(ctx, name))):
-            chosen = usable if op.kind not in met else [usable[(index + number) % len(usable)]]
+            chosen = usable if op.kind not in met else [others[(index + number) % len(others)], *expired]
             met.add(op.kind)
             for what, token in chosen:
                 yield from _refused(ctx, name, op, what, token)
