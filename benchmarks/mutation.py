@@ -187,11 +187,12 @@ def survivor_reason(spec: MutantSpec) -> str:
     return "; ".join(parts)
 
 
-def list_survivors(path: Path) -> dict[str, str]:
+def list_survivors(path: Path, *, recheck: bool = False) -> dict[str, str]:
     """Run every mutant against the requirements it names and write the ones not killed there, with the reason,
     to ``path`` (tests/integration/mutation_survivors.yaml). A mutant naming none runs against the requirements
     whose requests reach its collection (see :func:`reachable`). Resumable: each verdict is kept in
-    benchmarks/results/mutation-survivors.jsonl until the list is written."""
+    benchmarks/results/mutation-survivors.jsonl until the list is written. ``recheck`` runs only the mutants
+    the list holds (the others are taken as killed, as the list says): the quick refresh after checks improve."""
     every = requirements()
     unmutated, touched = baseline(every)
     if unmutated:
@@ -204,6 +205,9 @@ def list_survivors(path: Path) -> dict[str, str]:
             entry = json.loads(line)
             done[entry["id"]] = entry["killed"]
     mutants = generate_mutants()
+    if recheck:
+        listed = set(yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else set()
+        done.update({spec.id: True for spec in mutants if spec.id not in listed and spec.id not in done})
     with progress.open("a", encoding="utf-8") as out:
         for number, spec in enumerate(mutants, 1):
             if spec.id not in done:
@@ -338,7 +342,7 @@ def _print(document: dict[str, Any], operators: dict[str, dict[str, int]], survi
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--survivors"]:
-        list_survivors(SURVIVOR_LIST)
+    if sys.argv[1:2] == ["--survivors"]:
+        list_survivors(SURVIVOR_LIST, recheck=sys.argv[2:] == ["--recheck"])
     else:
         main()
