@@ -34,6 +34,22 @@ RELEASED = {
     "SC621": "privacy.masking", "SC622": "privacy.not_in_errors", "SC623": "privacy.sensitive_tags",
     "SC641": "audit.trail", "SC642": "audit.scope_required", "SC643": "audit.immutable",
     "SC701": "institutions.attested",
+    # released with issue 22: the oracles over all traffic, the input classes, writes during walks
+    "SC005": "suite", "SC306": "paging.walk_while_writing", "SC411": "entities.patch_references",
+    "SC461": "inputs.classes", "SC462": "inputs.malformed", "SC801": "oracle.success_media_type",
+    "SC802": "oracle.bearer_challenge", "SC803": "oracle.token_required", "SC804": "oracle.bad_token_refused",
+    "SC805": "oracle.request_id", "SC806": "oracle.problem_document", "SC807": "oracle.errors_by_status",
+    "SC808": "oracle.page_envelope", "SC809": "oracle.page_limit", "SC810": "oracle.sync_window",
+    "SC811": "oracle.entity_schema", "SC812": "oracle.server_instants", "SC813": "oracle.string_ids",
+    "SC814": "oracle.created_location", "SC815": "oracle.lifecycle_history", "SC816": "oracle.write_scope",
+    "SC817": "oracle.read_scope", "SC818": "oracle.read_only_collection", "SC819": "oracle.tenant_listing",
+    "SC820": "oracle.tenant_records", "SC821": "oracle.masking", "SC822": "oracle.sensitive_tags",
+    "SC823": "oracle.personal_data_in_errors", "SC824": "oracle.accepts_only_valid",
+    "SC825": "oracle.malformed_json", "SC826": "oracle.problem_code", "SC827": "oracle.indicator_arithmetic",
+    "SC828": "oracle.invalid_limit", "SC851": "oracle.model_read", "SC852": "oracle.deleted_gone",
+    "SC853": "oracle.walk_complete", "SC854": "oracle.sync_complete", "SC855": "oracle.server_times_kept",
+    "SC856": "oracle.status_by_transition", "SC857": "oracle.transition_applied",
+    "SC858": "oracle.merge_patch_applied", "SC859": "oracle.audit_complete",
 }
 
 
