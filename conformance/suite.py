@@ -313,6 +313,8 @@ class ConformancePlugin:
         }
         if self._runner is not None:  # waits on 429/503 Retry-After (S5); under xdist, of this process only
             target["rate_limits"] = self._runner.session.target.rate_limits.to_json()
+            target["exchanges"] = self._runner.session.traffic.count
+            target["judgements"] = self._runner.session.traffic.judgements
         return target
 
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:

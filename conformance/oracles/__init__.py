@@ -174,6 +174,7 @@ class Traffic:
         self.ledger: dict[str, dict[str, Judged]] = collections.defaultdict(dict)
         self.origin = "the run's set-up (preflight, discovery)"
         self.count = 0
+        self.judgements = 0  # (exchange, oracle) pairs judged
         self.model = model.RecordModel(catalogue)
         self.state: dict[str, Any] = {}  # what oracles keep between exchanges (walks in progress, …)
 
@@ -231,6 +232,7 @@ class Traffic:
                 violations = [Violation(f"internal error in oracle {spec.name}: {type(exc).__name__}: {exc}")]
             judged = self.ledger[spec.name].setdefault(view.collection.name if view.collection else "", Judged())
             judged.count += 1
+            self.judgements += 1
             for violation in violations:
                 if len(judged.violations) < _KEEP_VIOLATIONS and all(
                         violation.message != kept.message for kept, _, _ in judged.violations):
