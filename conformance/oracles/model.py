@@ -576,3 +576,77 @@ def audit_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
     if wrong:
         yield Violation(f"{view.describe()}: {len(wrong)} audit record(s) do not say what the write did (action, "
                         "outcome, resource)", "/items", "action, outcome and resource of the write", wrong[:5])
+
+
+def _transition_request(view: View, traffic: Traffic) -> tuple[Any, Record, dict[str, Any]] | None:
+    """(lifecycle, the record as the model knows it, the request body) of a transition on a known record."""
+    if view.kind != "transition" or view.collection is None or view.collection.lifecycle is None:
+        return None
+    record = traffic.model.get(view.collection.name, view.item_id)
+    sent = view.sent()
+    if record is None or record.status is None or not isinstance(sent, dict):
+        return None
+    return traffic.catalogue.lifecycle_of(view.collection.name), record, sent
+
+
+@oracle("transition_listed", scope="every transition of a record the run knows, answered with success",
+        applies=lambda v: v.kind == "transition" and v.succeeded)
+def transition_listed(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A transition the lifecycle does not list from the record's state — to the state itself, back, or out of a
+    final state — is never carried out, whichever request asks for it (GOV-WO-003, GOV-GE-002, INF-ALARM-002)."""
+    known = _transition_request(view, traffic)
+    if known is None:
+        return
+    lifecycle, record, sent = known
+    wanted = sent.get("to")
+    if wanted in lifecycle.states and lifecycle.transition(str(record.status), str(wanted)) is None:
+        yield Violation(f"{view.describe()}: the transition {record.status} -> {wanted}, which the lifecycle does "
+                        "not list, was carried out", expected="409 transition-not-allowed", found=view.status)
+
+
+@oracle("transition_role", scope="every transition of a record the run knows, answered with success",
+        applies=lambda v: v.kind == "transition" and v.succeeded)
+def transition_role(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A listed transition made by a role the lifecycle does not list for it is never carried out
+    (GOV-WO-004, GOV-GE-003, INF-ALARM-003)."""
+    known = _transition_request(view, traffic)
+    if known is None:
+        return
+    lifecycle, record, sent = known
+    step = lifecycle.transition(str(record.status), str(sent.get("to")))
+    if step is not None and sent.get("role") not in step.roles:
+        yield Violation(f"{view.describe()}: the transition {step.source} -> {step.target} by the role "
+                        f"{sent.get('role')!r}, which the lifecycle does not list for it, was carried out",
+                        expected="403 role-not-allowed", found=view.status)
+
+
+@oracle("transition_unknown_state", scope="every transition to a state the lifecycle does not have",
+        applies=lambda v: v.kind == "transition" and v.collection is not None and v.collection.lifecycle is not None
+        and isinstance(v.sent(), dict) and v.token == "role")
+def transition_unknown_state(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A transition to a state the lifecycle does not have is answered 422 validation-failed, never carried out
+    (GOV-WO-008)."""
+    assert view.collection is not None
+    lifecycle = traffic.catalogue.lifecycle_of(view.collection.name)
+    wanted = view.sent().get("to")
+    if isinstance(wanted, str) and wanted not in lifecycle.states and view.status != 422:
+        yield Violation(f"{view.describe()}: a transition to {wanted!r}, a state the lifecycle does not have, was "
+                        f"answered {view.status}", expected=422, found=view.status)
+
+
+@oracle("field_gate", scope="every merge patch of a state-gated member on a record the run knows",
+        applies=lambda v: v.kind == "update" and v.succeeded and v.collection is not None
+        and v.collection.lifecycle is not None)
+def field_gate(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A member the lifecycle gates by state (a satisfaction rating) is accepted only while the record is in one
+    of its states (GOV-WO-007)."""
+    assert view.collection is not None
+    lifecycle = traffic.catalogue.lifecycle_of(view.collection.name)
+    record = traffic.model.get(view.collection.name, view.item_id)
+    sent = view.sent()
+    if record is None or record.status is None or not isinstance(sent, dict):
+        return
+    for member, states in lifecycle.field_gates.items():
+        if sent.get(member) is not None and record.status not in states:
+            yield Violation(f"{view.describe()}: `{member}` was accepted in the state {record.status!r}",
+                            f"/{member}", f"409 outside {list(states)}", view.status)
