@@ -13,10 +13,20 @@ from ._expect import JSON_TYPES, offered_collections, operations, record_to_aim_
 
 
 @check("http.json_media_type")
-def json_media_type(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]:
-    """Successful responses are JSON media types in UTF-8 (charset absent or utf-8)."""
+def json_media_type(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
+    """Successful responses are JSON media types in UTF-8 (charset absent or utf-8): discovery, the declaration,
+    the listing of every collection discovery lists (or `collections`) and the first record each listing shows."""
     paths = [ctx.catalogue.discovery_path, ctx.catalogue.conformance_path]
-    paths += [ctx.collection(name).path for name in collections]
+    for name in offered_collections(ctx, collections):
+        paths.append(ctx.collection(name).path)
+        first = ctx.get(ctx.collection(name).path, params={ctx.catalogue.page["limit_param"]: 1})
+        try:
+            page = first.json() if first.status == 200 else None
+        except ValueError:
+            page = None
+        items = page.get("items") if isinstance(page, dict) else None
+        if isinstance(items, list) and items and isinstance(items[0], dict) and isinstance(items[0].get("id"), str):
+            paths.append(ctx.item_path(name, items[0]["id"]))
     answered = 0
     for path in paths:
         exchange = ctx.get(path)

@@ -11,7 +11,8 @@ from . import check
 from ._expect import instant
 
 _NEXT_TICK = 1.05  # seconds: past the next whole second of a platform whose times have whole seconds (S9)
-_MAX_PAGES = 25  # a sync that ignores its filter is not walked to the end in pages of two
+_MAX_PAGES = 25
+_FUTURE = "2999-01-01T00:00:00Z"  # later than any record  # a sync that ignores its filter is not walked to the end in pages of two
 
 
 @check("sync.updated_since")
@@ -53,3 +54,22 @@ def updated_since(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
     if any(a is not None and b is not None and b < a for a, b in zip(stamps, stamps[1:], strict=False)):
         yield fail(f"the sync of {len(seen)} records over pages of 2 is not ordered by updated_at",
                    found=[at for _, at in seen][:10])
+
+
+@check("sync.future_window")
+def future_window(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
+    """`updated_since` filters every collection: a T later than every record returns none of them, on every
+    collection discovery lists (or `collections`). How an empty result is shaped is CORE-PAGE-005's."""
+    from ._expect import offered_collections
+
+    param = ctx.catalogue.page["updated_since_param"]
+    for name in offered_collections(ctx, collections):
+        exchange = ctx.get(ctx.collection(name).path, params={param: _FUTURE, ctx.catalogue.page["limit_param"]: 1})
+        try:
+            page = exchange.json() if exchange.status == 200 else None
+        except ValueError:
+            page = None
+        items = page.get("items") if isinstance(page, dict) else None
+        if isinstance(items, list) and items:
+            yield fail(f"GET {ctx.collection(name).path}?{param}={_FUTURE} returned records updated before it",
+                       expected=[], found=[i.get("updated_at") for i in items if isinstance(i, dict)][:3])

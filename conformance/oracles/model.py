@@ -589,19 +589,33 @@ def _transition_request(view: View, traffic: Traffic) -> tuple[Any, Record, dict
     return traffic.catalogue.lifecycle_of(view.collection.name), record, sent
 
 
-@oracle("transition_listed", scope="every transition of a record the run knows, answered with success",
-        applies=lambda v: v.kind == "transition" and v.succeeded)
-def transition_listed(view: View, traffic: Traffic) -> Iterator[Violation]:
-    """A transition the lifecycle does not list from the record's state — to the state itself, back, or out of a
-    final state — is never carried out, whichever request asks for it (GOV-WO-003, GOV-GE-002, INF-ALARM-002)."""
+def _unlisted(view: View, traffic: Traffic, *, from_final: bool) -> Iterator[Violation]:
     known = _transition_request(view, traffic)
     if known is None:
         return
     lifecycle, record, sent = known
     wanted = sent.get("to")
-    if wanted in lifecycle.states and lifecycle.transition(str(record.status), str(wanted)) is None:
-        yield Violation(f"{view.describe()}: the transition {record.status} -> {wanted}, which the lifecycle does "
-                        "not list, was carried out", expected="409 transition-not-allowed", found=view.status)
+    if (wanted in lifecycle.states and lifecycle.transition(str(record.status), str(wanted)) is None
+            and (record.status in lifecycle.final) == from_final):
+        yield Violation(f"{view.describe()}: the transition {record.status} -> {wanted}, which the lifecycle does not "
+                        f"list{' (out of a final state)' if from_final else ''}, was carried out",
+                        expected="409 transition-not-allowed" + (" or 403" if from_final else ""), found=view.status)
+
+
+@oracle("transition_listed", scope="every transition of a record the run knows, answered with success",
+        applies=lambda v: v.kind == "transition" and v.succeeded)
+def transition_listed(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """From a non-final state, a transition the lifecycle does not list — to the state itself, or back — is never
+    carried out, whichever request asks for it (GOV-WO-003, GOV-GE-002, INF-ALARM-002)."""
+    yield from _unlisted(view, traffic, from_final=False)
+
+
+@oracle("transition_from_final", scope="every transition of a record the run knows, answered with success",
+        applies=lambda v: v.kind == "transition" and v.succeeded)
+def transition_from_final(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """A record in a final state accepts no transition, not even to itself, whichever request asks for it
+    (GOV-WO-006, GOV-GE-004, INF-ALARM-004)."""
+    yield from _unlisted(view, traffic, from_final=True)
 
 
 @oracle("transition_role", scope="every transition of a record the run knows, answered with success",

@@ -196,8 +196,9 @@ def errors_by_status(view: View, traffic: Traffic) -> Iterator[Violation]:
     """An error is carried by the HTTP status: no successful response is a problem or an error object (CORE-ERR-002)."""
     body = view.body()
     status = body.get("status")
-    looks_like_problem = (isinstance(status, int) and status >= 400) or (
-        "id" not in body and ("error" in body or body.get("code") in _PROBLEM_CODES))
+    # a record may carry a member named status (an audit record's HTTP status): records have ids, problems do not
+    looks_like_problem = "id" not in body and "items" not in body and (
+        (isinstance(status, int) and status >= 400) or "error" in body or body.get("code") in _PROBLEM_CODES)
     if looks_like_problem:
         yield Violation(f"{view.describe()}: a successful status carries an error", found=view.exchange.text[:160])
 

@@ -33,7 +33,9 @@ RELEASED = {
     "SC602": "security.scope_required", "SC603": "security.tenant_isolation", "SC604": "security.tenant_listing",
     "SC621": "privacy.masking", "SC622": "privacy.not_in_errors", "SC623": "privacy.sensitive_tags",
     "SC641": "audit.trail", "SC642": "audit.scope_required", "SC643": "audit.immutable",
-    "SC701": "institutions.attested",
+    "SC701": "institutions.attested", "SC312": "sync.future_window", "SC864": "oracle.transition_from_final",
+    "SC860": "oracle.transition_listed", "SC861": "oracle.transition_role", "SC862": "oracle.transition_unknown_state",
+    "SC863": "oracle.field_gate",
     # released with issue 22: the oracles over all traffic, the input classes, writes during walks
     "SC005": "suite", "SC306": "paging.walk_while_writing", "SC411": "entities.patch_references",
     "SC461": "inputs.classes", "SC462": "inputs.malformed", "SC801": "oracle.success_media_type",
