@@ -41,7 +41,7 @@ from conformance.reference.mutants import (
     generate_mutants,
     wrap_with,
 )
-from conformance.runner import Runner
+from conformance.runner import Runner, judges_traffic
 from conformance.session import RunSession
 from conformance.target import Target
 from conformance.verdicts import Verdict
@@ -87,31 +87,37 @@ def _own_secrets() -> Iterator[None]:
 
 def judge(spec: MutantSpec | None, every: Sequence[tuple[Requirement, str]], *, stop: bool = True,
           only: Iterable[str] | None = None, skip: Iterable[str] = ()) -> dict[str, Any]:
-    """Run the requirements against the platform wrapped by ``spec`` (None: the identity middleware):
-    the named ones first; with ``stop``, until the first failure. ``only`` narrows the requirements run;
-    ``skip`` leaves out the ones that do not pass on the platform unmutated (they cannot tell a kill)."""
+    """Run the requirements against the platform wrapped by ``spec`` (None: the identity middleware) as a run
+    does — the ones naming an oracle after the others, their own checks all made before the first is judged —
+    the named ones first within each group; with ``stop``, until the first failure, or, when a named requirement
+    that judges the whole traffic is still to come, until it has been judged. ``only`` narrows the requirements
+    run; ``skip`` leaves out the ones that do not pass on the platform unmutated (they cannot tell a kill)."""
     named = spec.requirements if spec else ()
     wanted, left_out = None if only is None else set(only), set(skip)
     chosen = [pair for pair in every if (wanted is None or pair[0].id in wanted) and pair[0].id not in left_out]
-    order = sorted(chosen, key=lambda pair: (pair[0].id not in named, named.index(pair[0].id)
-                                             if pair[0].id in named else 0))
+    order = sorted(chosen, key=lambda pair: (judges_traffic(pair[0]), pair[0].id not in named,
+                                             named.index(pair[0].id) if pair[0].id in named else 0))
+    named_late = {r.id for r, _ in order if r.id in named and judges_traffic(r)}
     started = time.perf_counter()
     outcome: dict[str, Any] = {"killed_by": None, "at_named": False, "finding": "", "non_passing": {}, "ran": 0}
     with _own_secrets(), embedded_reference(wrap=wrap_with(spec)) as (base_url, token):
         target = Target(base_url, token=token)
         try:
             runner = Runner(RunSession(target, seed=RUN_SEED))
+            runner.plan([requirement for requirement, _ in order])
             for requirement, pid in order:
+                named_late.discard(requirement.id)
                 result = runner.run_requirement(requirement, pid)
                 outcome["ran"] += 1
                 if result.verdict in (Verdict.PASS, Verdict.NOT_APPLICABLE):
                     continue
                 outcome["non_passing"][requirement.id] = result.verdict.value
-                if result.verdict == Verdict.FAIL and outcome["killed_by"] is None:
+                if result.verdict == Verdict.FAIL and (outcome["killed_by"] is None or (
+                        requirement.id in named and not outcome["at_named"])):
                     outcome.update(killed_by=requirement.id, at_named=requirement.id in named,
                                    finding=_finding(result), level=requirement.level)
-                    if stop:
-                        break
+                if stop and outcome["killed_by"] is not None and (outcome["at_named"] or not named_late):
+                    break
         finally:
             target.close()
     outcome["seconds"] = round(time.perf_counter() - started, 2)
