@@ -125,8 +125,9 @@ def _unescape(text: str) -> str:
     return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text)
 
 
-def _token_pieces(token: str) -> set[str]:
-    """Every 12-character window of the token and of its base32, UTF-16 base64 and hex spellings (case-folded)."""
+def _token_pieces(token: str, width: int = 12) -> set[str]:
+    """Every ``width``-character window of the token and of its base32, UTF-16 base64 and hex spellings
+    (case-folded)."""
     raw, utf16 = token.encode(), token.encode("utf-16-le")
     forms = [token, utf16.hex()]
     for shift in range(5):  # base32 at every alignment, without the groups a neighbour changes
@@ -135,7 +136,10 @@ def _token_pieces(token: str) -> set[str]:
     for shift in range(3):
         encoded = base64.b64encode(bytes(shift) + utf16).decode().rstrip("=")
         forms.append(encoded[4:-4] if shift else encoded[:-4])
-    return {form[i:i + 12].lower() for form in forms for i in range(len(form) - 11)}
+    return {form[i:i + width].lower() for form in forms for i in range(len(form) - width + 1)}
+
+
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\x00]")
 
 
 def _split_leaks(tokens: dict[str, str], name: str, text: str) -> list[str]:
@@ -145,9 +149,17 @@ def _split_leaks(tokens: dict[str, str], name: str, text: str) -> list[str]:
     found = []
     for role, token in tokens.items():
         pieces = _token_pieces(token)
+        long_pieces = _token_pieces(token, 16) | pieces
         for view in views:
-            for folded in (view.lower(), re.sub(r"[^a-z0-9_.-]", "", view.lower())):
-                hit = next((folded[i:i + 12] for i in range(len(folded) - 11) if folded[i:i + 12] in pieces), None)
+            # 12 characters where only the invisible characters an attacker interleaves (zero-width, format, NUL)
+            # fall away; 16 where everything but the token's alphabet does (pieces cut by syntax glued again): a
+            # 12-window there glued an 11-character piece to the last letter of a key ("id") or an entity ("&#34;")
+            # that happened to equal the token's preceding character, and failed one run in five with no leak
+            glued = re.sub(r"[^a-z0-9_.-]", "", view.lower())
+            for folded, width in ((view.lower(), 12), (_INVISIBLE.sub("", view.lower()), 12), (glued, 16)):
+                hit = next((folded[i:i + width] for i in range(len(folded) - width + 1)
+                            if folded[i:i + 12] in pieces and folded[i + width - 12:i + width] in pieces
+                            and folded[i:i + width] in long_pieces), None)
                 if hit:
                     found.append(f"{name}: {role}: …{hit}…")
                     break
