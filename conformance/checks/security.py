@@ -151,6 +151,14 @@ def scope_required(ctx: CheckContext, *, collections: list[str] | None = None,
                 yield fail(f"{item} changed state after a transition by a token without the write scope",
                            expected=entity.get(status_field), found=after.json().get(status_field),
                            location=f"/{status_field}")
+    if outsider is not None:  # the collections nobody writes (the event feed): their listings too
+        for name in offered_collections(ctx, collections):
+            coll = ctx.collection(name)
+            if not coll.writable and coll.scopes.get("read") not in outsider.scopes:
+                refused = as_role(ctx, "auditor", "GET", coll.path)
+                if refused.status != 403:
+                    yield fail(f"GET {coll.path} with a token lacking the read scope answered {refused.status}",
+                               expected=403, found=refused.status)
 
 
 @check("security.tenant_isolation")
