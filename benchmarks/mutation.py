@@ -15,13 +15,12 @@ Writes ``benchmarks/results/mutation.json`` after each mutant.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import random
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -73,18 +72,6 @@ def _finding(result: Any) -> str:
     return ""
 
 
-@contextlib.contextmanager
-def _own_secrets() -> Iterator[None]:
-    """The tokens of one platform are forgotten by the process's redactor when it stops, as tests/conftest.py
-    does per test: the redactor only grows, by some 20 MB a platform, and this process starts hundreds."""
-    kept = redaction._PROCESS
-    redaction._PROCESS = redaction.Redactor(kept.secrets)
-    try:
-        yield
-    finally:
-        redaction._PROCESS = kept
-
-
 def judge(spec: MutantSpec | None, every: Sequence[tuple[Requirement, str]], *, stop: bool = True,
           only: Iterable[str] | None = None, skip: Iterable[str] = ()) -> dict[str, Any]:
     """Run the requirements against the platform wrapped by ``spec`` (None: the identity middleware) as a run
@@ -100,7 +87,7 @@ def judge(spec: MutantSpec | None, every: Sequence[tuple[Requirement, str]], *, 
     named_late = {r.id for r, _ in order if r.id in named and judges_traffic(r)}
     started = time.perf_counter()
     outcome: dict[str, Any] = {"killed_by": None, "at_named": False, "finding": "", "non_passing": {}, "ran": 0}
-    with _own_secrets(), embedded_reference(wrap=wrap_with(spec)) as (base_url, token):
+    with redaction.forgetting(), embedded_reference(wrap=wrap_with(spec)) as (base_url, token):
         target = Target(base_url, token=token)
         try:
             runner = Runner(RunSession(target, seed=RUN_SEED))
@@ -135,7 +122,7 @@ def baseline(every: Sequence[tuple[Requirement, str]]) -> tuple[dict[str, str], 
 
     not_passing: dict[str, str] = {}
     touched: dict[str, set[str]] = {}
-    with _own_secrets(), embedded_reference(wrap=record) as (base_url, token):
+    with redaction.forgetting(), embedded_reference(wrap=record) as (base_url, token):
         target = Target(base_url, token=token)
         try:
             runner = Runner(RunSession(target, seed=RUN_SEED))

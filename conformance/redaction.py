@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import base64
 import bisect
+import contextlib
 import re
 import threading
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, cast
 from urllib.parse import quote, quote_plus
 
-__all__ = ["FRAGMENT", "REDACTED", "Redactor", "redact", "redact_bytes", "redact_value", "register_secrets", "registered"]
+__all__ = ["FRAGMENT", "REDACTED", "Redactor", "redact", "redact_bytes", "redact_value", "register_secrets", "registered", "forgetting"]
 
 REDACTED = "***REDACTED***"
 FRAGMENT = 12  # the shortest piece of a secret that is redacted on its own
@@ -438,6 +439,19 @@ def register_secrets(secrets: Iterable[str | None]) -> None:
 
 def registered() -> Redactor:
     return _PROCESS
+
+
+@contextlib.contextmanager
+def forgetting() -> Iterator[None]:
+    """Secrets registered inside are forgotten when it ends (the process's redactor otherwise only grows): a test,
+    or one of the many platforms a benchmark starts in one process."""
+    global _PROCESS
+    kept = _PROCESS
+    _PROCESS = Redactor(kept.secrets)
+    try:
+        yield
+    finally:
+        _PROCESS = kept
 
 
 def redact(text: str) -> str:

@@ -168,16 +168,11 @@ class CheckContext:
     # -- requests, recorded as evidence
     def request(self, method: str, path: str, **kwargs: Any) -> Exchange:
         exchange = self.target.request(method, path, **kwargs)
-        self.exchange_count += 1
-        if len(self.exchanges) < _KEEP_FIRST:
-            self.exchanges.append(exchange)
-        else:
-            self._tail.append(exchange)
-        self.last_exchange = exchange
+        self.cite(exchange)
         return exchange
 
     def cite(self, exchange: Exchange) -> None:
-        """File an exchange another check made as this check's evidence, as the proof of the next finding."""
+        """File an exchange as this check's evidence (one it made, or another check's), the proof of the next finding."""
         self.exchange_count += 1
         if len(self.exchanges) < _KEEP_FIRST:
             self.exchanges.append(exchange)

@@ -13,9 +13,5 @@ def _secrets_stay_with_their_test():
     across hundreds of tests in one worker that made every redaction slower and let one test's
     secret (``"x" * 20``) redact another test's body.
     """
-    kept = redaction._PROCESS
-    redaction._PROCESS = redaction.Redactor(kept.secrets)
-    try:
+    with redaction.forgetting():
         yield
-    finally:
-        redaction._PROCESS = kept

@@ -98,22 +98,14 @@ def _refused(ctx: CheckContext, name: str, op: Operation, what: str, token: str)
 
 def _with_personal_data(ctx: CheckContext, collection: str) -> str:
     """A valid fixture of ``collection`` holding every personal-data member the catalogue names, else the minimal."""
-    from ..fixtures import load_fixture
-    from ..resources import fixtures_dir
+    from ..fixtures import fixture_names, load_fixture
+    from .privacy import _at
 
     pointers = ctx.collection(collection).pii_fields
-    for path in sorted((fixtures_dir() / collection / "valid").glob("*.json")) if pointers else ():
-        name = f"{collection}/valid/{path.stem}"
-        payload = load_fixture(name)
-        if all(_pointer(payload, p) is not None for p in pointers):
+    for name in (n for n in fixture_names() if n.startswith(f"{collection}/valid/")) if pointers else ():
+        if all(_at(load_fixture(name), p) is not None for p in pointers):
             return name
     return f"{collection}/valid/minimal"
-
-
-def _pointer(document: Any, pointer: str) -> Any:
-    for part in pointer.strip("/").split("/"):
-        document = document.get(part) if isinstance(document, dict) else None
-    return document
 
 
 @check("security.scope_required")

@@ -17,27 +17,15 @@ from datetime import datetime
 from typing import Any
 
 from ..catalogue import Catalogue
+from ..checks._expect import apply_merge_patch  # RFC 7396, one home for checks and oracles
 from ..schemas import schema_store
 from . import Traffic, View, Violation, oracle
 from .rules import _at, _sensitive_tags, instant
 
-__all__ = ["Record", "RecordModel", "apply_merge_patch", "same_value"]
+__all__ = ["Record", "RecordModel", "same_value"]
 
 _SAME_INSTANT_SECONDS = 0.001  # S9: a client's date-time reads back as the same instant to the millisecond
 _MAX_WALKS = 200
-
-
-def apply_merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7396: objects merge member by member, null removes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for member, value in patch.items():
-        if value is None:
-            result.pop(member, None)
-        else:
-            result[member] = apply_merge_patch(result.get(member), value)
-    return result
 
 
 def same_value(sent: Any, got: Any) -> bool:
@@ -234,19 +222,27 @@ def _shown_to(view: View, expected: dict[str, Any]) -> dict[str, Any]:
     return shown
 
 
+def _known(view: View, traffic: Traffic) -> Iterator[tuple[str, dict[str, Any], Record, dict[str, Any]]]:
+    """(pointer, entity, record, what the reader should see of it) of each live record the run wrote in ``view``."""
+    assert view.collection is not None
+    for pointer, entity in view.entities():
+        record = traffic.model.get(view.collection.name, entity.get("id"))
+        if record is not None and record.deleted is None:
+            yield pointer, entity, record, _shown_to(view, traffic.model.predicted(view, record))
+
+
+def _patch_sent(view: View) -> tuple[dict[str, Any] | None, set[str]]:
+    """The merge patch ``view`` sent (None for anything but a change) and the members it nulls."""
+    sent = view.sent() if view.kind == "update" else None
+    return (sent, {m for m, v in sent.items() if v is None}) if isinstance(sent, dict) else (None, set())
+
+
 def _read_differences(view: View, traffic: Traffic) -> Iterator[Violation]:
     """How each record the run wrote differs in ``view`` from the model."""
-    model = traffic.model
-    assert view.collection is not None
-    sent = view.sent() if view.kind == "update" else None
-    removing = {m for m, v in sent.items() if v is None} if isinstance(sent, dict) else set()
-    for pointer, entity in view.entities():
-        record = model.get(view.collection.name, entity.get("id"))
-        if record is None or record.deleted is not None:
-            continue
-        expected = _shown_to(view, model.predicted(view, record))
+    sent, removing = _patch_sent(view)
+    for pointer, entity, record, expected in _known(view, traffic):
         patched = {m for m, how in record.written_by.items() if how == "merge patch"}
-        if isinstance(sent, dict):
+        if sent is not None:
             patched |= set(sent)
         for member, value in expected.items():
             how = "merge patch" if member in patched else "create"
@@ -270,17 +266,10 @@ def _patch_semantics(view: View, traffic: Traffic) -> Iterator[Violation]:
     """Where a merge patch was not applied as RFC 7396 says — a member it set still shows its value from before,
     a member it nulled is still there, a member it left out is gone from the PATCH's answer — as opposed to a
     value stored unfaithfully (truncated, re-encoded), which is the round trip's business."""
-    model = traffic.model
-    assert view.collection is not None
-    sent = view.sent() if view.kind == "update" else None
-    removing = {m for m, v in sent.items() if v is None} if isinstance(sent, dict) else set()
-    for pointer, entity in view.entities():
-        record = model.get(view.collection.name, entity.get("id"))
-        if record is None or record.deleted is not None:
-            continue
-        expected = _shown_to(view, model.predicted(view, record))
+    sent, removing = _patch_sent(view)
+    for pointer, entity, record, expected in _known(view, traffic):
         before = dict(record.before)
-        if isinstance(sent, dict):
+        if sent is not None:
             before.update({k: record.expected.get(k) for k in sent if k in expected})
         for member, old in before.items():
             new = expected.get(member)
