@@ -39,6 +39,10 @@ def updated_since(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
         if wanted <= {i for i, _ in seen} or number >= _MAX_PAGES:
             break  # ours are the oldest of the result: what follows them was written later
     ids = [i for i, _ in seen]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    if twice:  # nothing was written during this walk, so no record may come twice (S8)
+        yield fail(f"the sync over pages of 2 lists {len(twice)} record(s) twice", expected="each record once",
+                   found=twice[:5])
     for entity in created:
         if str(entity["id"]) not in ids and complete:  # a walk cut at _MAX_PAGES proves no absence
             yield fail("a record updated at or after T is missing from updated_since=T", expected=entity["id"],
