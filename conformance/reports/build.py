@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__
+from ..evaluation import default_scheme, evaluate_report
 from ..profiles import Profile
 from ..resources import fixtures_dir, profiles_dir, schemas_dir
 from ..results import RequirementResult
@@ -25,7 +26,11 @@ SUBSYSTEMS = ("infrastructure", "governance-service", "guarantee")
 
 
 def score(results: Iterable[RequirementResult]) -> float | None:
-    """Weighted share of applicable requirements that pass (SHALL 3, SHOULD 2, MAY 1), in percent."""
+    """Weighted share of applicable requirements that pass (SHALL 3, SHOULD 2, MAY 1), in percent.
+
+    The same formula as the evaluation schemes' ``requirements`` method with the national level weights, over every
+    requirement that ran (attested ones included; the evaluation counts them apart and counts not-run ones as
+    SHALL failures); the specification's evaluation page publishes both formulas."""
     total = earned = 0
     for result in results:
         if result.verdict is Verdict.NOT_APPLICABLE:
@@ -80,8 +85,13 @@ def build_report(
     finished_at: str,
     created_records: list[str] | None = None,
     interrupted: bool = False,
+    scheme: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The report of one profile; requirements not run (deselected) make it incomplete, never conformant."""
+    """The report of one profile; requirements not run (deselected) make it incomplete, never conformant.
+
+    ``scheme`` is the evaluation scheme (``conformance.evaluation``) the report is scored on; by default that of
+    the local standard given to the run or holding the profile, else the national one.
+    """
     ordered = [results[req.id] for req in profile.requirements if req.id in results]
     not_run = [req.id for req in profile.requirements if req.id not in results]
     complete = not any(profile.requirement(i).level == "SHALL" for i in not_run)
@@ -117,6 +127,7 @@ def build_report(
     }
     if waived:
         report["waivers"] = {"used": [], "expired": [], "unknown": [], "verdict_if_waived": if_waived}
+    report["evaluation"] = evaluate_report(report, scheme if scheme is not None else default_scheme(profile.path))
     return report
 
 
