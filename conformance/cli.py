@@ -93,6 +93,13 @@ def _standard_parser(commands: argparse._SubParsersAction) -> None:
         dest="action", required=True)
     build = standard.add_parser("build", help="write the bilingual (zh/en) HTML specification and vendor guide")
     build.add_argument("-o", "--out", required=True, metavar="DIR", help="directory to write the site into")
+    _standard_option(build)
+
+
+def _standard_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--standard", action="append", default=[], metavar="DIR",
+                        help="a local standard's folder (or an installed standard's id), searched before the national "
+                             "base (repeatable); a profile file inside a standard's profiles/ folder implies it")
 
 
 def standard(args: argparse.Namespace) -> int:
@@ -132,8 +139,9 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
 
 def _profiles_parser(commands: argparse._SubParsersAction) -> None:
     profiles = commands.add_parser("profiles", help="work with profiles").add_subparsers(dest="action", required=True)
-    profiles.add_parser("list", help="the bundled profiles")
+    _standard_option(profiles.add_parser("list", help="the bundled profiles and those of the local standards"))
     lint = profiles.add_parser("lint", help="what to fix before publishing a profile (exit 1 if anything)")
+    _standard_option(lint)
     lint.add_argument("profiles", nargs="*", metavar="PROFILE", help="ids or YAML files (default: all bundled)")
     lint.add_argument("--strict", action="store_true", help="warnings fail too (exit 1)")
     lint.add_argument("--require-faults", action=argparse.BooleanOptionalAction, default=None,
@@ -142,10 +150,12 @@ def _profiles_parser(commands: argparse._SubParsersAction) -> None:
     diff.add_argument("old", metavar="OLD")
     diff.add_argument("new", metavar="NEW")
     diff.add_argument("-o", "--out", metavar="FILE")
+    _standard_option(diff)
     matrix = profiles.add_parser("matrix", help="traceability: requirement → source → checks → fixtures → schemas")
     matrix.add_argument("profiles", nargs="*", metavar="PROFILE", help="ids or YAML files (default: all bundled)")
     matrix.add_argument("--format", choices=["markdown", "csv"], default="markdown")
     matrix.add_argument("-o", "--out", metavar="FILE")
+    _standard_option(matrix)
 
 
 def _checks_parser(commands: argparse._SubParsersAction) -> None:
@@ -380,6 +390,7 @@ def run(args: argparse.Namespace) -> int:
     from .profiles import load_profile, profile_ids
     from .reports.merge import rerun_selection
     from .reports.progress import Progress
+    from .standards import activate, resolve_standards
 
     if (args.fault or args.variant) and args.base_url:
         raise UsageError("--fault and --variant switch behaviours of the bundled reference platform; "
@@ -388,6 +399,7 @@ def run(args: argparse.Namespace) -> int:
     previous = _previous(args)
     if previous is not None:
         _same_target(args, previous)
+    activate(resolve_standards(args.standard or (), args.profile or ()))  # searched first by every profile
     args.profile = args.profile or profile_ids()  # no --profile: the whole standard, every bundled profile
     profiles = [load_profile(name, validate_check=validate_call) for name in args.profile]
     nodes: list[str] = []

@@ -29,6 +29,9 @@ OPTIONS: tuple[Option, ...] = (
            "is started on 127.0.0.1 and certified", env="SC_BASE_URL", metavar="URL"),
     Option("profile", "profile id or YAML file to certify against (repeatable; default: every bundled profile)",
            multiple=True, metavar="ID"),
+    Option("standard", "a local standard's folder (standard.yaml, profiles/, schemas/, fixtures/, evaluation/) or "
+           "an installed standard's id, searched before the national base (repeatable; a profile file inside a "
+           "standard's profiles/ folder implies it)", multiple=True, metavar="DIR"),
     Option("token", "bearer token for the target; prefer the SC_TOKEN environment variable so it stays "
            "out of shell history (never written to any report)", env="SC_TOKEN", metavar="TOKEN"),
     Option("report-dir", "directory for reports/<profile-id>/report.json and friends", default="reports",

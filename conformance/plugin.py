@@ -25,7 +25,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for marker in MARKERS:
         config.addinivalue_line("markers", marker)
-    if config.getoption("sc_base_url") or config.getoption("sc_profile") or config.getoption("sc_fault") or config.getoption("sc_variant"):
+    if config.getoption("sc_base_url") or config.getoption("sc_profile") or config.getoption("sc_fault") or config.getoption("sc_variant") or config.getoption("sc_standard"):
+        from .standards import activate, resolve_standards
         from .suite import ConformancePlugin
+
+        # local standards first (--sc-standard, or a profile inside a standard's folder): before any profile loads
+        activate(resolve_standards(config.getoption("sc_standard") or (), config.getoption("sc_profile") or ()))
 
         config.pluginmanager.register(ConformancePlugin(config), ConformancePlugin.name)

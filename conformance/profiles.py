@@ -22,18 +22,20 @@ from . import validated
 from .errors import ProfileError, did_you_mean
 from .escaping import CONTROLS
 from .loading import LoadError, StrictLoader, read_text
-from .resources import profiles_dir, schemas_dir
-from .schemas import schema_store
+from .resources import profile_dirs, profiles_dir, schemas_dir
+from .schemas import national_store
 
 __all__ = [
     "CheckCall",
     "ID",
     "LEVELS",
+    "Override",
     "Profile",
     "Requirement",
     "find_profile",
     "is_path",
     "load_profile",
+    "locate",
     "profile_ids",
 ]
 
@@ -58,6 +60,17 @@ class CheckCall:
 
 
 @dataclass(frozen=True)
+class Override:
+    """How a profile changed an inherited requirement: the level before, the reason it gives, where it says so."""
+
+    profile: str
+    level: str  # the level before the override
+    reason: str
+    file: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Requirement:
     id: str
     level: str
@@ -70,6 +83,7 @@ class Requirement:
     profile: str  # the profile that defined it
     file: str
     line: int
+    override: Override | None = None  # the last override of an inherited requirement (not part of the digest)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -191,8 +205,10 @@ def _line(lines: dict[JsonPath, int], at: JsonPath) -> int | None:
 
 # ---------------------------------------------------------------------------- validation
 
-def _schema_error(path: Path, data: Any, lines: dict[JsonPath, int]) -> ProfileError | None:
-    errors = schema_store().errors(_PROFILE_SCHEMA, data)
+def _schema_error(path: Path, data: Any, lines: dict[JsonPath, int], schema: str = _PROFILE_SCHEMA
+                  ) -> ProfileError | None:
+    """The first problem of ``data`` against the suite's ``schema``, naming file, line and field."""
+    errors = national_store().errors(schema, data)
     if not errors:
         return None
     # A misspelt key also makes a required key "missing": report the misspelling, which explains both.
@@ -287,12 +303,18 @@ def _controls(data: Any, at: JsonPath = ()) -> JsonPath | None:
     return None
 
 
+def locate(path: Path, at: JsonPath) -> tuple[int | None, str]:
+    """The line and the field (``requirements[0] (X-001).checks[0].params.fixtures[1]``) of a value of a file."""
+    raw = _read(path)
+    return _line(raw.lines, at), _field(at, raw.data)
+
+
 # ---------------------------------------------------------------------------- finding and resolving
 
 def profile_ids(search: tuple[Path, ...] = ()) -> list[str]:
-    """Ids of the profiles found in the search directories and the bundled ones."""
+    """Ids of the profiles found in the search directories, the local standards and the bundled ones."""
     seen: list[str] = []
-    for directory in (*search, profiles_dir()):
+    for directory in (*search, *profile_dirs()):
         for path in sorted(directory.glob("*.yaml")):
             if path.stem not in seen:
                 seen.append(path.stem)
@@ -317,7 +339,7 @@ def find_profile(name: str | Path, search: tuple[Path, ...] = ()) -> Path:
             return candidate
         raise ProfileError(f"no profile file at {str(name)!r}")
     name = str(name)
-    for directory in (*search, profiles_dir()):
+    for directory in (*search, *profile_dirs()):
         path = directory / f"{name}.yaml"
         if path.is_file():
             return path
@@ -372,7 +394,7 @@ def load_profile(
     profile_id = raw.data["id"]
     if not isinstance(profile_id, str) or not ID.fullmatch(profile_id):  # it names a directory of --report-dir
         raise raw.error(f"the id must match {ID.pattern}", ("id",))
-    if path.stem != profile_id and path.parent == profiles_dir():
+    if path.stem != profile_id and path.parent in profile_dirs():
         raise raw.error(f"the id must match the file name {path.stem!r}", ("id",))
     if profile_id in _stack:
         chain = " → ".join((*_stack, profile_id))
@@ -422,8 +444,10 @@ def load_profile(
         checks = tuple(CheckCall(c["check"], c.get("params") or {}) for c in change.get("checks", [])) or old.checks
         if "checks" in change:
             _check_problems(raw, checks, at + ("checks",), validate_check)
+        override = Override(profile_id, old.level, str(change.get("reason", "")), str(raw.path),
+                            _line(raw.lines, at) or 1)
         resolved[position] = Requirement(
-            **{**old.__dict__, "level": level, "checks": checks}
+            **{**old.__dict__, "level": level, "checks": checks, "override": override}
         )
 
     return Profile(

@@ -32,12 +32,13 @@ from jsonschema.exceptions import ValidationError, relevance  # noqa: E402
 from . import validated  # noqa: E402
 from .errors import SchemaError  # noqa: E402
 from .formats import is_credit_code, is_identity_number  # noqa: E402
-from .resources import schemas_dir  # noqa: E402
+from .resources import local_dirs, schemas_dir  # noqa: E402
 
 __all__ = [
     "BASE_URI",
     "SchemaStore",
     "format_checker",
+    "national_store",
     "schema_store",
 ]
 
@@ -76,18 +77,29 @@ def _used_formats(node: object) -> Iterator[str]:
 
 
 class SchemaStore:
-    """Every schema of a directory by ``$id``, with compiled validators cached per URI."""
+    """Every schema of a directory by ``$id``, with compiled validators cached per URI.
 
-    def __init__(self, root: Path) -> None:
+    ``local`` are the ``schemas`` folders of local standards: their documents join the one registry, so a local
+    schema refers to a national one by its ``$id``, and a short reference (``local/city.json#/$defs/x``) names a
+    file of a local folder first, then the national base. A local document never replaces a national ``$id``.
+    """
+
+    def __init__(self, root: Path, local: tuple[Path, ...] = ()) -> None:
         self.root = root
+        self.local = local
         self.documents: dict[str, dict[str, Any]] = {}
         self.paths: dict[str, Path] = {}
-        for path in sorted(root.rglob("*.json")):
-            document = json.loads(path.read_text(encoding="utf-8"))
-            if "$id" not in document:
-                continue
-            self.documents[document["$id"]] = document
-            self.paths[document["$id"]] = path
+        for folder in (root, *local):
+            for path in sorted(folder.rglob("*.json")):
+                document = _read_document(path, local=folder != root)
+                if "$id" not in document:
+                    continue
+                uri = document["$id"]
+                if uri in self.paths:
+                    raise SchemaError(f"{path}: $id {uri!r} is already the $id of {self.paths[uri]}; a local schema "
+                                      "extends a national one by referring to its $id (allOf), it never redefines it")
+                self.documents[uri] = document
+                self.paths[uri] = path
         resources = [
             (uri, referencing.jsonschema.DRAFT202012.create_resource(doc))
             for uri, doc in self.documents.items()
@@ -100,7 +112,8 @@ class SchemaStore:
         # the meta-validation depends only on the bytes (remembered); the format probes on what is installed
         key = validated.digest("schemas", version("jsonschema").encode(),
                                *(self.paths[uri].read_bytes() for uri in sorted(self.documents)))
-        valid = validated.passed(key)
+        # a local standard's schemas are checked every time: the cache directory vouches for nobody's files but ours
+        valid = not self.local and validated.passed(key)
         checker = format_checker()
         for uri, document in self.documents.items():
             try:
@@ -120,7 +133,7 @@ class SchemaStore:
                         f"format {name!r} (used by {self.paths[uri].name}) has no working checker: "
                         f"it accepted {probe!r}. Install jsonschema[format-nongpl]."
                     )
-        if not valid:
+        if not valid and not self.local:
             validated.remember(key)
 
     @property
@@ -133,8 +146,33 @@ class SchemaStore:
         return "sha256:" + sha.hexdigest()
 
     def uri(self, ref: str) -> str:
-        """Expand a short reference such as ``entities/resident.json#/$defs/create``."""
-        return ref if "://" in ref else BASE_URI + ref
+        """Expand a short reference such as ``entities/resident.json#/$defs/create``: a file of a local standard's
+        ``schemas`` folder first (its ``$id``), then the national base."""
+        if "://" in ref:
+            return ref
+        relative, hash_, fragment = ref.partition("#")
+        for folder in self.local:
+            path = folder / relative
+            for uri, known in self.paths.items():
+                if known == path:
+                    return uri + hash_ + fragment
+        return BASE_URI + ref
+
+    def short(self, uri: str) -> str:
+        """The short reference of a URI: a path under the national base or a local ``schemas`` folder."""
+        base, hash_, fragment = uri.partition("#")
+        if base.startswith(BASE_URI):
+            return uri.removeprefix(BASE_URI)
+        path = self.paths.get(base)
+        for folder in self.local:
+            if path is not None and path.is_relative_to(folder):
+                return path.relative_to(folder).as_posix() + hash_ + fragment
+        return uri
+
+    def is_local(self, ref: str) -> bool:
+        """Whether a reference names a schema of a local standard."""
+        path = self.paths.get(self.uri(ref).partition("#")[0])
+        return path is not None and any(path.is_relative_to(folder) for folder in self.local)
 
     def validator(self, ref: str) -> Draft202012Validator:
         """Return the compiled validator for a schema URI (or a short reference), built once."""
@@ -188,7 +226,32 @@ def _inline(node: Any, resolver: referencing.Resolver[Any], base: str, stack: tu
     return out
 
 
+def _read_document(path: Path, *, local: bool) -> dict[str, Any]:
+    """A schema document; a local standard's file is read by the bounded loader (a broken file is one line naming it)."""
+    if not local:
+        return json.loads(path.read_text(encoding="utf-8"))
+    from .loading import LoadError, json_file
+
+    try:
+        document = json_file(path, "schema")
+    except LoadError as exc:
+        raise SchemaError(str(exc)) from None
+    if not isinstance(document, dict):
+        raise SchemaError(f"{path}: a schema is a JSON object")
+    return document
+
+
 @functools.cache
-def schema_store() -> SchemaStore:
-    """The store of the installed standard's schemas, loaded once per process."""
+def national_store() -> SchemaStore:
+    """The store of the national base's schemas alone (the suite's own formats: profile, standard, report…)."""
     return SchemaStore(schemas_dir())
+
+
+@functools.cache
+def _store(local: tuple[Path, ...]) -> SchemaStore:
+    return SchemaStore(schemas_dir(), local) if local else national_store()
+
+
+def schema_store() -> SchemaStore:
+    """The store of the national schemas and those of the local standards in use, loaded once per set of folders."""
+    return _store(local_dirs("schemas"))

@@ -106,7 +106,12 @@ def _compare(args: argparse.Namespace) -> int:
 def profiles(args: argparse.Namespace, faults: dict[str, list[str]]) -> int:
     from ..escaping import terminal
     from ..profiles import load_profile, profile_ids
+    from ..standards import activate, resolve_standards
 
+    named = [*getattr(args, "profiles", []), *(getattr(args, x) for x in ("old", "new") if hasattr(args, x))]
+    activate(resolve_standards(args.standard, named))  # a local standard's folders are searched first
+    # lint and matrix without profile ids: the --standard folders' own profiles, else every known profile
+    default = [pid for standard in resolve_standards(args.standard) for pid in standard.profile_ids()] or profile_ids()
     if args.action == "list":
         for profile_id in profile_ids():
             profile = load_profile(profile_id)
@@ -115,8 +120,8 @@ def profiles(args: argparse.Namespace, faults: dict[str, list[str]]) -> int:
     if args.action == "lint":
         from ..tools.lint import lint_profile
 
-        problems = [p for name in (args.profiles or profile_ids())
-                    for p in lint_profile(name, faults, require_faults=args.require_faults)]
+        problems = list(dict.fromkeys(p for name in (args.profiles or default)  # a standard's own problems once
+                                      for p in lint_profile(name, faults, require_faults=args.require_faults)))
         for problem in problems:
             print(terminal(problem, newlines=False))
         errors = sum(1 for p in problems if p.severity == "error")
@@ -129,7 +134,7 @@ def profiles(args: argparse.Namespace, faults: dict[str, list[str]]) -> int:
         return 0
     from ..tools.matrix import matrix_rows, to_csv, to_markdown
 
-    rows = [row for name in (args.profiles or profile_ids()) for row in matrix_rows(load_profile(name))]
+    rows = [row for name in (args.profiles or default) for row in matrix_rows(load_profile(name))]
     _emit(to_csv(rows) if args.format == "csv" else to_markdown(rows), args.out)
     return 0
 
