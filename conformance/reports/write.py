@@ -23,7 +23,7 @@ from .earl import to_earl
 from .html import render_report
 from .waivers import waiver_lines
 
-__all__ = ["badge", "markdown_summary", "write_reports"]
+__all__ = ["badge", "evaluation_lines", "markdown_summary", "write_reports"]
 
 REPORT_SCHEMA = "suite/report.json"
 _BADGE_COLOURS = {"conformant": "brightgreen", "incomplete": "yellow", "not-conformant": "red"}
@@ -65,6 +65,8 @@ def markdown_summary(report: dict[str, Any]) -> str:
             why = next((c["message"] for c in r["checks"] if c["verdict"] == shown), "")
             lines.append(f"| {markdown_words(r['id'])} {markdown_words(r['title']['en'])} | {r['level']} | "
                          f"{r['verdict']} | {markdown_cell(why)} |")
+    if report.get("evaluation"):
+        lines += evaluation_lines(report["evaluation"])
     notes = waiver_lines(report)
     if notes:
         lines += ["", "**Waivers and baseline** (they change the exit status, never the verdict):", ""]
@@ -72,6 +74,28 @@ def markdown_summary(report: dict[str, Any]) -> str:
     if report["selection"]["not_run"]:
         lines += ["", f"Not run in this selection: {markdown_words(', '.join(report['selection']['not_run']))}"]
     return "\n".join(lines) + "\n"
+
+
+def evaluation_lines(evaluation: dict[str, Any]) -> list[str]:
+    """The evaluation as Markdown: total, grade, coverage, where the points come from, each first-level indicator."""
+    scheme, grade = evaluation["scheme"], evaluation["grade"]
+    basis = evaluation.get("basis", {})
+    lines = ["", f"**Evaluation** on {markdown(scheme['id'])} {markdown(scheme['version'])}: total "
+             f"**{evaluation['total']}**, grade **{markdown_words(grade['title']['en'])}** "
+             f"({markdown_words(grade['title']['zh'])}), {evaluation['coverage']} % of the weight assessed; points from "
+             f"machine-checked verdicts {basis.get('machine', 0)}, attestations {basis.get('attested', 0)}, "
+             f"published indicator values {basis.get('published', 0)}", "",
+             "| indicator | weight | score | second-level scores |", "|---|---|---|---|"]
+    for first in evaluation["indicators"]:
+        seconds = ", ".join(f"{s['id']} {_number(s['score'])}" + (" (attested)" if s.get("basis") == "attested" else "")
+                            for s in first["indicators"])
+        lines.append(f"| {markdown_words(first['title']['en'])} | {first['weight']} | {_number(first['score'])} | "
+                     f"{markdown_words(seconds)} |")
+    uncounted = evaluation.get("uncounted", {})
+    counts = [f"{name.replace('_', '-')} {len(ids)}" for name, ids in uncounted.items() if ids]
+    if counts:
+        lines += ["", f"Never counted as passes: {markdown_words(', '.join(counts))}"]
+    return lines
 
 
 def badge(report: dict[str, Any]) -> dict[str, Any]:

@@ -216,3 +216,21 @@ def test_schemes_extending_each_other_in_a_cycle_are_refused(tmp_path):
     write(tmp_path, "c.yaml", "id: c\nversion: '1'\nextends: c\n")
     with pytest.raises(UsageError, match="cannot extend itself"):
         load_scheme("c", folders=[tmp_path])
+
+
+def test_html_and_summary_show_the_evaluation_escaped(runs):
+    from conformance.reports.html import render_report
+    from conformance.reports.write import markdown_summary
+
+    report = json.loads(Path(runs["faulty"]).read_text(encoding="utf-8"))
+    evaluation = report["evaluation"]
+    evaluation["scheme"]["title"]["en"] = "<img src=x onerror=alert(1)>"
+    evaluation["indicators"][0]["title"]["en"] = "[click](https://evil.example) <b>"
+    html = render_report(report, lang="en")
+    assert f'<b id="evaluation-total">{evaluation["total"]}</b>' in html
+    assert '<b id="evaluation-grade"><span class="zh">' in html and evaluation["grade"]["title"]["zh"] in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert 'data-indicator="mechanisms"' in html and "机器检验" in html and "not assessed" in html
+    summary = markdown_summary(report)
+    assert f"total **{evaluation['total']}**, grade **{evaluation['grade']['title']['en']}**" in summary
+    assert "[click](https" not in summary and r"\[click\]\(https" in summary
