@@ -627,6 +627,22 @@ COMMANDS = {"run": run, "serve-reference": serve_reference, "report": report, "p
             "checks": checks, "explain": explain, "openapi": openapi, "standard": standard}
 
 
+def _contributed_command(argv: list[str]) -> int | None:
+    """The exit status of a sub-command another installed package contributes, None when argv names none of them.
+
+    Entry points in the group ``sc_conformance.commands`` name a callable taking the remaining arguments and returning
+    the exit status (``registry``: the certification service); only the one named is imported.
+    """
+    if not argv or argv[0].startswith("-") or argv[0] in COMMANDS:
+        return None
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group="sc_conformance.commands"):
+        if entry.name == argv[0]:
+            return int(entry.load()(argv[1:]))
+    return None
+
+
 class _ClosedPipeSafe:
     """Standard output that goes quiet when its reader leaves (``| head``): the command carries on."""
 
@@ -662,6 +678,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     guarded = _ClosedPipeSafe(sys.stdout)
     sys.stdout = guarded
     try:
+        contributed = _contributed_command(list(sys.argv[1:] if argv is None else argv))
+        if contributed is not None:
+            return contributed
         args = _parser().parse_args(argv)
         return COMMANDS[args.command](args)
     except ConformanceError as exc:
