@@ -7,6 +7,8 @@
     peer           Schemathesis against the same reference platform from our OpenAPI document
     mutation       behavioural mutants of the reference platform the requirements kill: score and survivors
                    (SC_BENCH_MUTANTS=N samples N, seeded by SC_BENCH_SEED; =all runs every one)
+    latency        every bundled profile through a proxy adding 0/20/50 ms per request, at --concurrency 1
+                   and the default: wall times, their ratio, requests and the longest chain
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ("certification", "overhead", "validation", "pagination", "peer", "mutation")
+NAMES = ("certification", "overhead", "validation", "pagination", "peer", "mutation", "latency")
 
 
 def main(argv: list[str]) -> int:

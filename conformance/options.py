@@ -10,6 +10,9 @@ from typing import Any
 __all__ = ["DEFAULT_MAX_EXAMPLES", "OPTIONS", "Option", "add_options"]
 
 DEFAULT_MAX_EXAMPLES = 10  # generated examples per entity and requirement
+# Requirements in flight at once against one target by default: enough to hide a distant platform's latency,
+# few enough that a typical platform is not overloaded (the suite's connection pool holds as many connections).
+DEFAULT_CONCURRENCY = 8
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,9 @@ OPTIONS: tuple[Option, ...] = (
            "tokens are never written to any report", env="SC_CREDENTIALS", metavar="FILE"),
     Option("attestations", "YAML/JSON file attesting the manual (institutional) requirements: who, what, "
            "document reference and sha256", env="SC_ATTESTATIONS", metavar="FILE"),
+    Option("concurrency", "check calls in flight at once against the target (1: one after another; default: "
+           f"{DEFAULT_CONCURRENCY} for a platform at --base-url, 1 for the bundled one, which shares the suite's "
+           "process); the verdicts do not depend on it", type=int, metavar="N"),
     Option("deadline", "seconds the whole run may take; requirements not finished by then are inconclusive",
            type=float, metavar="SECONDS"),
     Option("ca-bundle", "CA bundle (PEM) to verify an HTTPS target against instead of the system store",
@@ -65,6 +71,11 @@ OPTIONS: tuple[Option, ...] = (
            "capability (yes/no); the report says what was removed and what stays", const="yes", metavar="yes|no"),
     Option("baseline", "previous report.json (or a file of requirement ids) of expected failures: "
            "they stay `fail` in the report but only new failures fail the run", metavar="FILE"),
+    Option("allow-moved-target", "accept a report read back (--rerun-failed, --lf, --baseline) made against "
+           "another base URL when the platform declares the same identity (and on https presents the same "
+           "certificate) (yes/no)", const="yes", metavar="yes|no"),
+    Option("allow-new-certificate", "accept a report read back made when the platform presented another TLS "
+           "certificate (a renewed one) (yes/no)", const="yes", metavar="yes|no"),
 )
 
 

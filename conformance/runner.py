@@ -6,8 +6,10 @@ unexpected exception inside a check (reported as an internal error of the suite,
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
+import threading
 import time
 from typing import Any
 
@@ -39,19 +41,82 @@ def oracles_last(requirements: list[Requirement]) -> list[Requirement]:
 
 
 class Runner:
-    """Runs requirements in a session; the same check call is run once and shared across profiles."""
+    """Runs requirements in a session; the same check call is run once and shared across profiles.
 
-    def __init__(self, session: RunSession) -> None:
+    With ``concurrency`` above 1 the own checks of every planned requirement run ahead when the first requirement
+    is reached, ``concurrency`` check calls at once against the one target, each on records it created. A check that judges a global state of the platform (``quiet``
+    in the registry) runs afterwards with nothing else in flight. Every requirement then reports from those
+    results, in the run's order, and its oracles judge the whole run's traffic: the verdicts do not depend on the
+    concurrency.
+    """
+
+    def __init__(self, session: RunSession, *, concurrency: int = 1) -> None:
         self.session = session
         self.checks = load_builtin_checks()
-        self._cache: dict[str, CheckResult] = {}
+        self.concurrency = max(1, concurrency)
+        self._cache: dict[str, concurrent.futures.Future[CheckResult]] = {}
+        self._lock = threading.Lock()
         self._planned: list[Requirement] = []
+        self._ahead: list[Requirement] = []
+        # requests made by each check call, and the longest run of requests that had to follow one another
+        self._requests: dict[str, int] = {}
+        self.critical_path = 0
 
     def plan(self, requirements: list[Requirement]) -> None:
-        """The requirements this run will get to: before the first that names an oracle is judged, the own checks
-        of every planned one that does are run, so each oracle judges the traffic of all of them, not only of the
-        requirements that happened to come before it."""
+        """The requirements this run will get to, in the run's order: before the first that names an oracle is
+        judged, the own checks of every planned one that does are run, so each oracle judges the traffic of all of
+        them, not only of the requirements that happened to come before it (and under --concurrency, the own
+        checks of all of them run ahead, concurrently)."""
+        for requirement in requirements:
+            self.session.ranks.setdefault(requirement.id, len(self.session.ranks))
         self._planned = [r for r in requirements if judges_traffic(r)]
+        self._ahead = list(requirements) if self.concurrency > 1 else []
+
+    def _calls_ahead(self, requirements: list[Requirement]) -> list[tuple[Requirement, CheckCall]]:
+        """The own check calls (not oracles) of ``requirements`` that are not gated, each once, in the run's order."""
+        calls: dict[str, tuple[Requirement, CheckCall]] = {}
+        for requirement in requirements:
+            if self._deadline_gate() or self._capability_gate(requirement):
+                continue
+            for call in requirement.checks:
+                if not call.check.startswith(_ORACLE_PREFIX):
+                    calls.setdefault(self._key(call), (requirement, call))
+        return list(calls.values())
+
+    def _call(self, requirement: Requirement, call: CheckCall) -> int:
+        """Run one check call (unless the run's deadline passed); the requests it made, one after another."""
+        if self._deadline_gate():
+            return 0
+        self.run_check(requirement, call)
+        return self._requests.get(self._key(call), 0)
+
+    def _run_ahead(self) -> None:
+        """The own checks of every planned requirement, ``concurrency`` check calls at a time, then the quiet ones
+        alone; an interrupt stops every request still to be sent and reaches the caller."""
+        ahead, self._ahead = self._ahead, []
+        calls = self._calls_ahead(ahead)
+        together = [(r, c) for r, c in calls if not getattr(self.checks.get(c.check), "quiet", False)]
+        alone = [(r, c) for r, c in calls if getattr(self.checks.get(c.check), "quiet", False)]
+        pool = concurrent.futures.ThreadPoolExecutor(self.concurrency, thread_name_prefix="sc-check")
+        probes = self.session.probes = concurrent.futures.ThreadPoolExecutor(self.concurrency,
+                                                                             thread_name_prefix="sc-probe")
+        try:
+            futures = [pool.submit(self._call, r, c) for r, c in together]
+            pending = set(futures)
+            while pending:  # with a timeout, so Ctrl-C reaches this thread while the pool works
+                _, pending = concurrent.futures.wait(pending, timeout=0.5)
+            longest = max((f.result() for f in futures), default=0)
+            self.critical_path = longest + sum(self._call(r, c) for r, c in alone)
+        except BaseException:
+            self.session.target.stopping = True
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        finally:
+            self.session.probes = None
+            probes.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=True)
+        primed = {r.id for r in ahead}
+        self._planned = [r for r in self._planned if r.id not in primed]
 
     def _prime(self) -> None:
         planned, self._planned = self._planned, []
@@ -67,6 +132,8 @@ class Runner:
                     self.run_check(requirement, call)  # cached: the requirement's own run reuses the result
 
     def run_requirement(self, requirement: Requirement, profile_id: str) -> RequirementResult:
+        if self._ahead:
+            self._run_ahead()
         if self._planned and judges_traffic(requirement):
             self._prime()
         gate = self._deadline_gate() or self._capability_gate(requirement)
@@ -116,11 +183,27 @@ class Runner:
         return CheckResult(name, params, Verdict.NOT_APPLICABLE, message,
                            [Finding(Verdict.NOT_APPLICABLE, message, code=SUITE_CODES["capability"])])
 
+    @staticmethod
+    def _key(call: CheckCall) -> str:
+        return call.check + json.dumps(dict(call.params), sort_keys=True, ensure_ascii=False)
+
     def run_check(self, requirement: Requirement, call: CheckCall) -> CheckResult:
-        key = call.check + json.dumps(dict(call.params), sort_keys=True, ensure_ascii=False)
-        if key not in self._cache:
-            self._cache[key] = self._run(requirement, call)
-        return self._cache[key]
+        """The result of a check call: run now, or the one run before (or running in another thread) awaited."""
+        key = self._key(call)
+        with self._lock:
+            future = self._cache.get(key)
+            mine = future is None
+            if future is None:
+                future = self._cache[key] = concurrent.futures.Future()
+        if mine:
+            try:
+                future.set_result(self._run(requirement, call))
+            except BaseException as exc:  # an interrupt: whoever waits on this call sees it too
+                future.set_exception(exc)
+                with self._lock:
+                    del self._cache[key]
+                raise
+        return future.result()
 
     def _run(self, requirement: Requirement, call: CheckCall) -> CheckResult:
         spec = self.checks[call.check]
@@ -144,6 +227,7 @@ class Runner:
                 f"internal error in check {call.check!r}: {type(exc).__name__}: {self.session.target.redact(str(exc))}",
                 code=SUITE_CODES["internal"]))
         duration = time.perf_counter() - started
+        self._requests[self._key(call)] = ctx.chain
         if (ctx.exchange_count == 0 and not call.check.startswith((_ORACLE_PREFIX, *_WITHOUT_EXCHANGES))
                 and all(f.verdict is Verdict.PASS for f in findings)):
             findings.append(Finding(  # a check that saw nothing cannot have seen a violation

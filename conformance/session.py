@@ -8,13 +8,15 @@ are recorded as that check's evidence.
 from __future__ import annotations
 
 import collections
+import concurrent.futures
 import contextlib
 import hashlib
 import json
 import random
 import secrets
-from collections.abc import Iterator
-from typing import Any
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 from .attestations import Attestation, attestations_for
 from .catalogue import Catalogue, Collection, catalogue
@@ -31,6 +33,8 @@ from .verdicts import Verdict
 __all__ = ["CheckContext", "RunSession", "inconclusive", "not_applicable"]
 
 _KEEP_FIRST, _KEEP_LAST = 10, 2
+_Item = TypeVar("_Item")
+_PROBE_THREAD = threading.local()
 
 
 def inconclusive(message: str) -> Halt:
@@ -70,13 +74,23 @@ class RunSession:
         self._discovery: dict[str, Any] | None = None
         self._discovery_error: str | None = None
         self._parents: dict[str, str] = {}
+        # Under --concurrency several checks share the session: discovery and the parents are made once.
+        self._once = threading.RLock()
+        self.ranks: dict[str, int] = {}  # requirement id → its place in the run's plan (for deterministic ledgers)
+        # Independent probes of one check (CheckContext.each) run here under --concurrency; None: one by one.
+        self.probes: concurrent.futures.Executor | None = None
         # Every exchange of the run, judged by every oracle that applies to it (conformance/oracles).
         self.traffic = Traffic(self.catalogue, self.credentials, target.base_url)
         target.observers.append(self.traffic.observe)
+        self.traffic.in_flight = target.in_flight
 
     # -- discovery, fetched once
     def discovery(self) -> dict[str, Any]:
         """The platform's discovery document; raises an inconclusive halt when it is unusable."""
+        with self._once:
+            return self._discovery_once()
+
+    def _discovery_once(self) -> dict[str, Any]:
         if self._discovery is None and self._discovery_error is None:
             try:
                 exchange = self.target.request("GET", self.catalogue.discovery_path, token=False)
@@ -119,6 +133,10 @@ class RunSession:
 
     # -- parents for references, created once
     def parent_id(self, collection: str, ctx: CheckContext) -> str:
+        with self._once:
+            return self._parent_once(collection, ctx)
+
+    def _parent_once(self, collection: str, ctx: CheckContext) -> str:
         if collection not in self._parents:
             payload = ctx.fixture(f"{collection}/valid/minimal")
             _, entity = ctx.create(collection, payload, purpose=f"a parent record in {collection}")
@@ -133,15 +151,23 @@ class RunSession:
                                f"(--credentials FILE, `roles: {{{name}: {{token, scopes, community}}}}`)")
         return role
 
-    def context(self, requirement: Requirement, call: CheckCall) -> CheckContext:
-        self.traffic.origin = f"{requirement.id} ({call.check})"  # whose requests the oracles judge next
-        return CheckContext(self, requirement, call)
+    def context(self, requirement: Requirement, call: CheckCall, part: tuple[int, ...] = ()) -> CheckContext:
+        # whose requests the oracles judge next, in this thread, and where that check stands in the plan
+        place = next((i for i, c in enumerate(requirement.checks) if c is call), len(requirement.checks))
+        rank = (self.ranks.get(requirement.id, len(self.ranks)), place, *part)
+        self.traffic.enter(f"{requirement.id} ({call.check})", rank)
+        return CheckContext(self, requirement, call, part)
+
+    def in_probe(self) -> bool:
+        """Whether this thread runs a probe of CheckContext.each (whose own probes then run one by one)."""
+        return getattr(_PROBE_THREAD, "active", False)
 
 
 class CheckContext:
     """What a check sees: the target, the schemas, a seeded random source, and its own evidence."""
 
-    def __init__(self, session: RunSession, requirement: Requirement, call: CheckCall) -> None:
+    def __init__(self, session: RunSession, requirement: Requirement, call: CheckCall,
+                 part: tuple[int, ...] = ()) -> None:
         self.session = session
         self.target = session.target
         self.schemas = session.schemas
@@ -153,13 +179,16 @@ class CheckContext:
         self.exchanges: list[Exchange] = []
         self._tail: collections.deque[Exchange] = collections.deque(maxlen=_KEEP_LAST)
         self.exchange_count = 0
+        self.chain = 0  # requests that had to follow one another (probes of ``each`` run side by side: the longest)
         # The newest exchange a finding can be about; the runner files it first in the evidence as the proof
         # of the finding yielded next. A check may set it to name another exchange; clean-up leaves it alone.
         self.last_exchange: Exchange | None = None
         # Seeded by the call's parameters too: a requirement that runs one check on two collections must not
         # draw the same values (the same X-Request-Id) twice.
         params = json.dumps(call.to_json(), sort_keys=True, default=str)
-        digest = hashlib.sha256(f"{session.seed}:{requirement.id}:{params}".encode()).digest()
+        where = "".join(f":{p}" for p in part)  # a probe of CheckContext.each draws its own values
+        self.part = part
+        digest = hashlib.sha256(f"{session.seed}:{requirement.id}:{params}{where}".encode()).digest()
         self.rng = random.Random(int.from_bytes(digest[:8], "big"))
         # Names and ids from ``unique`` also differ between two runs with the same seed against one platform
         # (a re-run of the failed requirements), so a record of the first run is never taken for the second's.
@@ -168,6 +197,7 @@ class CheckContext:
     # -- requests, recorded as evidence
     def request(self, method: str, path: str, **kwargs: Any) -> Exchange:
         exchange = self.target.request(method, path, **kwargs)
+        self.chain += 1
         self.cite(exchange)
         return exchange
 
@@ -179,6 +209,52 @@ class CheckContext:
         else:
             self._tail.append(exchange)
         self.last_exchange = exchange
+
+    def each(self, items: Iterable[_Item], probe: Callable[[CheckContext, _Item], Iterable[Finding]]
+             ) -> Iterator[Finding]:
+        """``probe(ctx, item)`` for every item, as independent probes of this check: under --concurrency they run
+        at once, each with a context of its own (its own seeded values and evidence); their findings come back in
+        the items' order, each filed with the exchange that proves it, and their exchanges are this check's
+        evidence in that order — the same at any concurrency. A probe's halt is its finding; an error is raised."""
+        items = list(items)
+        runs = [self._probe(n, item, probe) for n, item in enumerate(items)]
+        pool = self.session.probes
+        state = self.session.traffic.state_of_thread()
+        together = pool is not None and len(items) > 1 and not self.session.in_probe()
+        try:
+            if together:
+                assert pool is not None
+                outcomes = [f.result() for f in [pool.submit(run, True) for run in runs]]
+            else:
+                outcomes = [run(False) for run in runs]
+        finally:
+            self.session.traffic.restore_thread(state)
+        chains = [child.chain for child, _ in outcomes]
+        self.chain += (max(chains, default=0) if together else sum(chains))
+        for child, found in outcomes:
+            for exchange in child.exchanges + list(child._tail):
+                self.cite(exchange)
+            self.exchange_count += child.exchange_count - len(child.exchanges) - len(child._tail)
+            for finding, proof in found:
+                self.last_exchange = proof
+                yield finding
+
+    def _probe(self, n: int, item: _Item, probe: Callable[[CheckContext, _Item], Iterable[Finding]]
+               ) -> Callable[[bool], tuple[CheckContext, list[tuple[Finding, Exchange | None]]]]:
+        def run(pooled: bool) -> tuple[CheckContext, list[tuple[Finding, Exchange | None]]]:
+            outer = getattr(_PROBE_THREAD, "active", False)
+            _PROBE_THREAD.active = pooled or outer
+            child = self.session.context(self.requirement, self.call, (*self.part, n))
+            found: list[tuple[Finding, Exchange | None]] = []
+            try:
+                for finding in probe(child, item):
+                    found.append((finding, child.last_exchange))
+            except Halt as halt:
+                found.append((halt.finding, child.last_exchange))
+            finally:
+                _PROBE_THREAD.active = outer
+            return child, found
+        return run
 
     def evidence(self) -> tuple[list[Exchange], int]:
         """The exchanges kept as evidence, and how many were left out between them."""

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import itertools
 import json
 import shlex
+import threading
 import time
 import zlib
 from collections.abc import Callable, Mapping
@@ -81,6 +83,10 @@ class Exchange:
     body: bytes
     elapsed: float
     truncated: bool = False
+    # Places in the run's one sequence of events: when the request was sent and when its answer was complete.
+    # Under --concurrency exchanges overlap: a write with ``done`` before a read's ``begun`` happened before it.
+    begun: int = 0
+    done: int = 0
     _json: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
 
@@ -168,6 +174,7 @@ class Target:
         secrets: list[str] | None = None,
         retry_budget: float = DEFAULT_RETRY_BUDGET,
         sleep: Callable[[float], None] = time.sleep,
+        connections: int = 8,
     ) -> None:
         """``timeout`` bounds each request's whole wall clock; ``deadline`` (monotonic) bounds the run;
         ``retry_budget`` bounds the seconds spent waiting on ``Retry-After`` over the whole run.
@@ -190,8 +197,17 @@ class Target:
         self._sleep = sleep
         # Called with every exchange as it completes (after any Retry-After waits): the run's oracles.
         self.observers: list[Callable[[Exchange], None]] = []
+        # One sequence of send and completion events for the run (itertools.count is atomic under the GIL),
+        # and one pause for every thread: a 429/503 with Retry-After holds back the whole run, not one request.
+        self._events = itertools.count(1)
+        self._pause = threading.Condition()
+        self._paused_until = 0.0
+        self._pause_owner: int | None = None
+        self.requests = 0
+        self.in_flight: dict[int, tuple[str, str]] = {}  # begun → (method, URL) of every request under way
+        self.stopping = False  # set when the run is interrupted: no further request is sent
         redaction.register_secrets(self.secrets)
-        limits = httpx.Limits(max_connections=8, max_keepalive_connections=8)
+        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self._clamp = WallClockTransport(verify=verify, limits=limits) if transport is None else None
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout),
@@ -275,6 +291,7 @@ class Target:
                                           params=params, token=token)
             wait = retry_after(exchange.headers.get("retry-after")) if exchange.status in RETRY_STATUSES else None
             if wait is None:
+                exchange.done = next(self._events)
                 for observe in self.observers:
                     observe(exchange)
                 return exchange
@@ -293,12 +310,26 @@ class Target:
                       "(--retry-budget)")
         elif self.deadline is not None and time.monotonic() + seconds >= self.deadline:
             reason = "waiting would pass the run's deadline"
-        if reason:
-            limits.gave_up += 1
-            raise TargetError(f"{where}: the platform answered {exchange.status} with Retry-After; {reason}")
-        limits.waits += 1
-        limits.waited_seconds += seconds
+        with self._pause:
+            if reason:
+                limits.gave_up += 1
+                raise TargetError(f"{where}: the platform answered {exchange.status} with Retry-After; {reason}")
+            # Another thread may already hold the run back past this wait: the run waits once, not once per thread.
+            extra = max(0.0, time.monotonic() + seconds - max(self._paused_until, time.monotonic()))
+            self._paused_until = max(self._paused_until, time.monotonic() + seconds)
+            self._pause_owner = threading.get_ident()
+            limits.waits += 1
+            limits.waited_seconds += extra
         self._sleep(seconds)
+
+    def _hold(self) -> None:
+        """Wait while the platform asked the whole run to (Retry-After seen by any thread)."""
+        with self._pause:
+            if self._pause_owner == threading.get_ident():  # this thread asked, and has waited already
+                return
+            remaining = self._paused_until - time.monotonic()
+        if remaining > 0:
+            self._sleep(remaining)
 
     def _request_once(
         self,
@@ -324,13 +355,20 @@ class Target:
                 self.add_secrets([bearer])
         request = self._client.build_request(method, url, headers=send_headers, content=body, params=params)
         path = self.redact(request.url.path)
+        if self.stopping:
+            raise TargetError(f"{method} {path}: not sent, the run was interrupted")
+        self._hold()
+        begun = next(self._events)
+        self.requests += 1
         started = time.monotonic()
         limit = self._wall_clock(method, path)
         if self._clamp is not None:
             self._clamp.limit(limit)
+        self.in_flight[begun] = (method, str(request.url))
         try:
             data, response, truncated = self._send(request, method, path, limit)
         finally:
+            self.in_flight.pop(begun, None)
             if self._clamp is not None:
                 self._clamp.limit(None)
         return Exchange(
@@ -343,6 +381,7 @@ class Target:
             body=data,
             elapsed=time.monotonic() - started,
             truncated=truncated,
+            begun=begun,
         )
 
     def _send(self, request: httpx.Request, method: str, path: str, limit: float

@@ -88,6 +88,9 @@ class CheckSpec:
     function: CheckFunction
     required: tuple[str, ...]
     optional: tuple[str, ...]
+    # Judges a global state of the platform (a feed's order, a window of updated_since) that another check's
+    # writes would change: under --concurrency it runs alone, with nothing else in flight.
+    quiet: bool = False
 
     @property
     def doc(self) -> str:
@@ -108,8 +111,8 @@ class CheckSpec:
 CHECKS: dict[str, CheckSpec] = {}
 
 
-def check(name: str) -> Callable[[CheckFunction], CheckFunction]:
-    """Register a check under ``name``, the name profiles use."""
+def check(name: str, *, quiet: bool = False) -> Callable[[CheckFunction], CheckFunction]:
+    """Register a check under ``name``, the name profiles use; ``quiet``: it runs with nothing else in flight."""
 
     def register(function: CheckFunction) -> CheckFunction:
         if name in CHECKS and CHECKS[name].function is not function:
@@ -117,7 +120,7 @@ def check(name: str) -> Callable[[CheckFunction], CheckFunction]:
         parameters = list(inspect.signature(function).parameters.values())[1:]
         required = tuple(p.name for p in parameters if p.default is inspect.Parameter.empty)
         optional = tuple(p.name for p in parameters if p.default is not inspect.Parameter.empty)
-        CHECKS[name] = CheckSpec(name, function, required, optional)
+        CHECKS[name] = CheckSpec(name, function, required, optional, quiet)
         return function
 
     return register

@@ -570,9 +570,8 @@ def input_classes(ctx: CheckContext, *, collections: list[str] | None = None, fi
     chosen = tuple(m for m in _METHODS if m in methods)
     names = offered_collections(ctx, collections, writable=True)
     _known(ctx, names, fields, classes)
-    for name in names:
-        yield from _collection(ctx, name, tuple(fields) if fields else None, expect, chosen, budget,
-                               tuple(classes) if classes else None)
+    yield from ctx.each(names, lambda probe, name: _collection(  # each collection on records of its own
+        probe, name, tuple(fields) if fields else None, expect, chosen, budget, tuple(classes) if classes else None))
 
 
 def _known(ctx: CheckContext, names: list[str], fields: list[str] | None, classes: list[str] | None) -> None:

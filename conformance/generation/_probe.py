@@ -11,6 +11,7 @@ reported is always one the target really failed on.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,11 @@ class Counterexample:
     failure: Any  # what the property returned for it
     examples: int  # how many examples were tried, shrinking included
     flaky: bool = False
+
+
+# Under --concurrency several checks run in threads; their hypothesis runs take turns (the requests they make
+# stay concurrent with the other checks' requests).
+HYPOTHESIS = threading.RLock()
 
 
 def probe(strategy: st.SearchStrategy[Any], prop: Callable[[Any], Any], *, seed: int,
@@ -77,7 +83,8 @@ def probe(strategy: st.SearchStrategy[Any], prop: Callable[[Any], Any], *, seed:
             raise error
 
     try:
-        run()
+        with HYPOTHESIS:  # one property at a time: hypothesis' engine keeps per-process state
+            run()
     except PropertyFailed as minimal:
         return Counterexample(minimal.value, minimal.failure, tried), tried
     except Flaky:  # the target answered the same example differently: report the first failure seen

@@ -14,10 +14,12 @@ states the rule, and is ``inconclusive`` when no exchange of the run could have 
 
 from __future__ import annotations
 
+import bisect
 import collections
 import dataclasses
 import inspect
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -56,7 +58,8 @@ class View:
     role: Role | None
     query: dict[str, str]
     origin: str  # the requirement and check whose request it was
-    serial: int  # the exchange's place in the run
+    serial: int  # when the exchange completed, in the run's sequence of events (Exchange.done)
+    begun: int  # when its request was sent, in the same sequence (before ``serial``; others may complete between)
     page: dict[str, Any]  # the catalogue's paging parameters
     _body: Any = field(default=None, repr=False)
     _parsed: bool = field(default=False, repr=False)
@@ -152,11 +155,36 @@ def oracle(name: str, *, applies: Applies, scope: str) -> Callable[[Judge], Judg
 
 @dataclass
 class Judged:
-    """What an oracle concluded over the run for one collection (or for exchanges of no collection)."""
+    """What an oracle concluded over the run for one collection (or for exchanges of no collection).
+
+    The violations kept are the first by the run's plan (the requirement and check that made the request, then
+    the request's place among that check's), not by arrival: under --concurrency the same seed keeps the same ones.
+    """
 
     count: int = 0
     violations: list[tuple[Violation, Exchange, str]] = field(default_factory=list)
     more: int = 0
+    keys: list[tuple[int, ...]] = field(default_factory=list, repr=False)
+
+    def keep(self, key: tuple[int, ...], violation: Violation, exchange: Exchange, origin: str) -> None:
+        same = next((i for i, (kept, _, _) in enumerate(self.violations) if kept.message == violation.message), None)
+        if same is not None:
+            self.more += 1
+            if key >= self.keys[same]:
+                return
+            del self.violations[same], self.keys[same]
+        at = bisect.bisect(self.keys, key)
+        if at >= _KEEP_VIOLATIONS:
+            if same is None:
+                self.more += 1
+            return
+        self.keys.insert(at, key)
+        self.violations.insert(at, (violation, exchange, origin))
+        if len(self.violations) > _KEEP_VIOLATIONS:
+            self.keys.pop()
+            self.violations.pop()
+            if same is None:
+                self.more += 1
 
 
 class Traffic:
@@ -172,11 +200,42 @@ class Traffic:
         self.add_credentials(credentials)
         self._by_path = {c.path: c for c in catalogue.collections.values()}
         self.ledger: dict[str, dict[str, Judged]] = collections.defaultdict(dict)
-        self.origin = "the run's set-up (preflight, discovery)"
+        self._local = threading.local()  # whose requests this thread makes (the runner's check in it)
+        self._lock = threading.RLock()  # one exchange judged at a time: the ledger and the model are shared
         self.count = 0
         self.judgements = 0  # (exchange, oracle) pairs judged
         self.model = model.RecordModel(catalogue)
+        self.in_flight: dict[int, tuple[str, str]] = {}  # the target's requests under way (Target.in_flight)
         self.state: dict[str, Any] = {}  # what oracles keep between exchanges (walks in progress, …)
+
+    _SETUP = "the run's set-up (preflight, discovery)"
+
+    @property
+    def origin(self) -> str:
+        return getattr(self._local, "origin", self._SETUP)
+
+    @origin.setter
+    def origin(self, text: str) -> None:
+        self.enter(text, ())
+
+    def enter(self, text: str, rank: tuple[int, ...]) -> None:
+        """The requests this thread makes next are ``text``'s (a requirement and check), at ``rank`` in the plan."""
+        self._local.origin, self._local.rank, self._local.made = text, rank, 0
+
+    def state_of_thread(self) -> tuple[Any, ...]:
+        return tuple(getattr(self._local, name, None) for name in ("origin", "rank", "made"))
+
+    def restore_thread(self, state: tuple[Any, ...]) -> None:
+        for name, value in zip(("origin", "rank", "made"), state):
+            if value is None:
+                self._local.__dict__.pop(name, None)
+            else:
+                setattr(self._local, name, value)
+
+    def _key(self) -> tuple[int, ...]:
+        made = getattr(self._local, "made", 0) + 1
+        self._local.made = made
+        return (*getattr(self._local, "rank", ()), made)
 
     def add_credentials(self, credentials: Credentials) -> None:
         for role in credentials.roles.values():
@@ -217,12 +276,49 @@ class Traffic:
             token = "role" if role is not None else "unknown"
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         self.count += 1
-        return View(exchange, kind, collection, item, token, role, query, self.origin, self.count,
-                    self.catalogue.page)
+        serial = exchange.done or self.count
+        return View(exchange, kind, collection, item, token, role, query, self.origin, serial,
+                    exchange.begun or serial, self.catalogue.page)
 
     def observe(self, exchange: Exchange) -> None:
         """Judge one exchange by every oracle that applies; an oracle's own error never reaches the run."""
+        key = self._key()
+        with self._lock:
+            self._observe(exchange, key)
+
+    def _item_of(self, url: str) -> tuple[str, str] | None:
+        """The record a request to ``url`` is about (an item or its transitions), or None."""
+        path = urlsplit(url).path
+        if self.base_path and path.startswith(self.base_path):
+            path = path[len(self.base_path):]
+        head, _, rest = path.lstrip("/").partition("/")
+        collection = self._by_path.get("/" + head)
+        item = rest[: -len(TRANSITIONS_SUFFIX)] if rest.endswith(TRANSITIONS_SUFFIX) else rest
+        return (collection.name, unquote(item)) if collection is not None and item and "/" not in item else None
+
+    def _unsettled(self, begun: int) -> frozenset[tuple[str, str]]:
+        """Records that writes still under way (other than the exchange ``begun``) may be changing."""
+        found = set()
+        for started, (method, url) in list(self.in_flight.items()):
+            if started != begun and method in ("POST", "PATCH", "PUT", "DELETE"):
+                item = self._item_of(url)
+                if item is not None:
+                    found.add(item)
+        return frozenset(found)
+
+    def _observe(self, exchange: Exchange, key: tuple[int, ...]) -> None:
         view = self.classify(exchange)
+        self.model.judging, self.model.unsettled = view.begun, self._unsettled(exchange.begun)
+        try:
+            self._judge(view, exchange, key)
+        finally:
+            self.model.judging = None
+        try:
+            self.model.observe(view)
+        except Exception:  # the model is an oracle's input: a platform's odd answer must not crash the run
+            pass
+
+    def _judge(self, view: View, exchange: Exchange, key: tuple[int, ...]) -> None:
         for spec in ORACLES.values():
             try:
                 if not spec.applies(view):
@@ -234,15 +330,7 @@ class Traffic:
             judged.count += 1
             self.judgements += 1
             for violation in violations:
-                if len(judged.violations) < _KEEP_VIOLATIONS and all(
-                        violation.message != kept.message for kept, _, _ in judged.violations):
-                    judged.violations.append((violation, exchange, view.origin))
-                else:
-                    judged.more += 1
-        try:
-            self.model.observe(view)
-        except Exception:  # the model is an oracle's input: a platform's odd answer must not crash the run
-            pass
+                judged.keep(key, violation, exchange, view.origin)
 
     def judged(self, name: str, collections: list[str] | None = None) -> Judged:
         """The ledger of oracle ``name``, over ``collections`` (None: every exchange it judged)."""

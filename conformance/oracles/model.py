@@ -117,9 +117,29 @@ class RecordModel:
         self.writes: dict[str, Write] = {}  # by the X-Request-Id the platform answered with
         self.personal: set[str] = set()  # identity and phone numbers the run sent
         self.walks: dict[str, Walk] = {}  # next_cursor -> the walk it continues
+        # While an exchange is judged: when its request was sent, and the records a write still in flight may be
+        # changing. A record written while the request was under way (under --concurrency) may show either value,
+        # so no oracle judges it in that exchange.
+        self.judging: int | None = None
+        self.unsettled: frozenset[tuple[str, str]] = frozenset()
+
+    def raw(self, collection: str, record_id: Any) -> Record | None:
+        """The record as the model holds it, settled or not."""
+        return self.records.get((collection, str(record_id))) if record_id is not None else None
+
+    def settled(self, record: Record) -> bool:
+        """Whether the exchange being judged saw ``record`` after every write to it and while none was under way."""
+        begun = self.judging
+        if begun is None:
+            return True
+        if (record.collection, record.id) in self.unsettled:
+            return False
+        return record.changed <= begun and (record.deleted is None or record.deleted <= begun)
 
     def get(self, collection: str, record_id: Any) -> Record | None:
-        return self.records.get((collection, str(record_id))) if record_id is not None else None
+        """The record the exchange being judged must agree with (None: unknown, or not settled for it)."""
+        record = self.raw(collection, record_id)
+        return record if record is not None and self.settled(record) else None
 
     def community_of(self, collection: str, record_id: Any) -> str | None:
         record = self.get(collection, record_id)
@@ -166,7 +186,7 @@ class RecordModel:
             self._moved(coll, created, body)
             self.records[(coll.name, created.id)] = created
             return
-        record = self.get(coll.name, view.item_id)
+        record = self.raw(coll.name, view.item_id)
         if record is None:
             return
         if view.kind == "update" and isinstance(sent, dict):
@@ -323,7 +343,7 @@ def deleted_gone(view: View, traffic: Traffic) -> Iterator[Violation]:
         return
     for pointer, entity in view.entities():
         record = model.get(view.collection.name, entity.get("id"))
-        if record is not None and record.deleted is not None and record.deleted < view.serial:
+        if record is not None and record.deleted is not None and record.deleted < view.begun:
             yield Violation(f"{view.describe()}: a record the run deleted is still listed", f"{pointer}/id",
                             None, entity.get("id"))
 
@@ -352,7 +372,7 @@ def _walk_step(view: View, traffic: Traffic, *, synced: bool) -> Walk | None:
     assert view.collection is not None
     if cursor is None:
         since = instant(view.query.get(view.page["updated_since_param"])) if synced else None
-        walk = Walk(view.collection.name, _reader(view), view.role, since, view.serial)
+        walk = Walk(view.collection.name, _reader(view), view.role, since, view.begun)
     else:
         found = walks.pop(cursor, None)
         if found is None:
@@ -378,6 +398,8 @@ def _must_list(traffic: Traffic, walk: Walk) -> Iterator[Record]:
     for record in traffic.model.records.values():
         if record.collection != walk.collection or record.changed >= walk.start or record.deleted is not None:
             continue
+        if (record.collection, record.id) in traffic.model.unsettled:
+            continue
         if role.community and record.community != role.community:
             continue
         if walk.since is not None and (record.updated_at is None or record.updated_at < walk.since):
@@ -388,8 +410,9 @@ def _must_list(traffic: Traffic, walk: Walk) -> Iterator[Record]:
 def _judge_walk(view: View, walk: Walk, traffic: Traffic, what: str) -> Iterator[Violation]:
     seen: set[str] = set()
     for record_id in walk.ids:
-        record = traffic.model.get(walk.collection, record_id)
-        moved = record is not None and record.changed >= walk.start
+        record = traffic.model.raw(walk.collection, record_id)
+        moved = record is not None and (record.changed >= walk.start
+                                        or (record.collection, record.id) in traffic.model.unsettled)
         if record_id in seen and not (walk.since is not None and moved):  # a sync lists a record changed during
             # the walk again at its new updated_at; a plain walk lists every record at most once (S8)
             yield Violation(f"{view.describe()}: {what} of {walk.pages} page(s) lists record {record_id!r} twice",
