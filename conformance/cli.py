@@ -104,9 +104,11 @@ def _standard_option(parser: argparse.ArgumentParser) -> None:
 
 def standard(args: argparse.Namespace) -> int:
     from .reference import VARIANTS  # the doors hand the reference platform's tables to tools
+    from .standards import activate, resolve_standards, searched
     from .tools.standard import build_site
 
-    site = build_site(args.out, variants=VARIANTS.values())
+    activate(resolve_standards(args.standard))  # published with the national base, beside the installed ones
+    site = build_site(args.out, variants=VARIANTS.values(), standards=searched())
     print(f"wrote {len(site.pages)} pages ({len(site.requirements)} requirements) to {args.out}; "
           f"open {Path(args.out) / 'index.html'}")
     return 0

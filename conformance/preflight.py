@@ -8,16 +8,22 @@ the requirements. Tokens stay opaque (never decoded). A problem is one :class:`P
 
 from __future__ import annotations
 
+import hashlib
 import re
+import socket
 from collections.abc import Iterator
-from urllib.parse import urljoin
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
 
 from .catalogue import Catalogue, Collection
 from .credentials import Credentials, Role
 from .errors import UsageError
 from .target import Exchange, Target, TargetError
 
-__all__ = ["PreflightError", "preflight", "reachability_reason"]
+__all__ = ["PreflightError", "TargetBinding", "preflight", "reachability_reason", "tls_fingerprint"]
 
 UNCHECKED_ROLES = frozenset({"expired"})  # refused on purpose: that is what the role is for
 _REFUSED = (401, 403)
@@ -48,6 +54,62 @@ class PreflightError(UsageError):
     """The run cannot start: the base URL does not answer, or a token is refused (one line, no report)."""
 
 
+@dataclass(frozen=True)
+class TargetBinding:
+    """What binds a report to the platform the preflight reached: the identity it declares in its discovery
+    document (``platform``: name, vendor, version, and the standard version it implements) and, on https, the
+    SHA-256 of its leaf certificate (DER). Each is ``None`` when the platform did not give it."""
+
+    platform: dict[str, str] | None = None
+    tls_fingerprint: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The report's ``target`` members (absent when unknown: a plain-http run has no certificate)."""
+        record: dict[str, Any] = {}
+        if self.platform is not None:
+            record["platform"] = dict(self.platform)
+        if self.tls_fingerprint is not None:
+            record["tls_fingerprint"] = self.tls_fingerprint
+        return record
+
+
+_IDENTITY = ("name", "vendor", "version")  # schemas/interface/discovery.json#/properties/platform
+_IDENTITY_LIMIT = 200  # common.json's name: at most 200 code points
+
+
+def _identity(discovery: dict | None) -> dict[str, str] | None:
+    """The platform's identity as its discovery document declares it (strings only, bounded)."""
+    declared = discovery.get("platform") if discovery else None
+    if not isinstance(declared, dict):
+        return None
+    identity = {key: declared[key][:_IDENTITY_LIMIT] for key in _IDENTITY if isinstance(declared.get(key), str)}
+    standard = discovery.get("standard_version") if discovery else None
+    if isinstance(standard, str):
+        identity["standard_version"] = standard[:_IDENTITY_LIMIT]
+    return identity or None
+
+
+def tls_fingerprint(target: Target) -> str | None:
+    """``sha256:<hex>`` of the leaf certificate the https base URL presents, checked as the run's requests check
+    it (the same CA bundle, or none with --insecure); ``None`` for plain http or when no handshake completes (the
+    preflight's request already said whether the platform answers).
+
+    Its own handshake, made right after the preflight's request: the run's transport pools its connections and
+    keeps no certificate, so a fresh connection to the same host and port is where the certificate is read.
+    """
+    parts = urlsplit(target.base_url)
+    if parts.scheme != "https" or not parts.hostname:
+        return None
+    context = httpx.create_ssl_context(verify=target.verify, trust_env=False)
+    try:
+        with socket.create_connection((parts.hostname, parts.port or 443), timeout=target.timeout) as raw, \
+                context.wrap_socket(raw, server_hostname=parts.hostname) as tls:
+            certificate = tls.getpeercert(binary_form=True)
+    except (OSError, ValueError):
+        return None
+    return "sha256:" + hashlib.sha256(certificate).hexdigest() if certificate else None
+
+
 def reachability_reason(error: TargetError) -> str:
     """Why a request never got an HTTP answer, in a few words (``connection refused``, ``unknown host``…)."""
     text = str(error)
@@ -59,9 +121,11 @@ def reachability_reason(error: TargetError) -> str:
 
 
 def preflight(target: Target, credentials: Credentials | None, standard: Catalogue, *,
-              run_token: str | None = None) -> None:
-    """Raise :class:`PreflightError` when the run cannot give a meaningful verdict; silent otherwise."""
+              run_token: str | None = None) -> TargetBinding:
+    """Raise :class:`PreflightError` when the run cannot give a meaningful verdict; otherwise what binds the
+    run's reports to the platform reached (its declared identity, its certificate)."""
     discovery = _reach(target, standard)
+    binding = TargetBinding(_identity(discovery), tls_fingerprint(target))
     paths = _collection_urls(target, standard, discovery)
     checked: set[str] = set()
     roles = [r for r in (credentials.roles.values() if credentials else ()) if r.name not in UNCHECKED_ROLES]
@@ -79,6 +143,7 @@ def preflight(target: Target, credentials: Credentials | None, standard: Catalog
             exchange = _read(target, paths.get(collection.name, collection.path), role.token)
             if exchange is not None and exchange.status in _REFUSED:
                 raise PreflightError(_refusal(role, collection, exchange))
+    return binding
 
 
 def _reach(target: Target, standard: Catalogue) -> dict | None:

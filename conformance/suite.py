@@ -17,15 +17,16 @@ import pytest
 
 from .catalogue import catalogue
 from .checks import validate_call
-from .errors import ConformanceError, ProfileError
+from .errors import ConformanceError, ProfileError, UsageError
 from .escaping import terminal
 from .inputs import RunInputs
 from .options import resolve_env
-from .preflight import PreflightError, preflight
+from .preflight import PreflightError, TargetBinding, preflight
 from .profiles import Profile, Requirement, load_profile, profile_ids
 from .redaction import redact, redact_value, register_secrets
 from .reports import write_reports
 from .reports.allure import describe_for_allure
+from .reports.binding import allowance
 from .reports.evidence import headers_about, shown_exchanges
 from .reports.junit import compact_properties, result_properties
 from .reports.signing import trusted_keys
@@ -37,13 +38,14 @@ from .session import RunSession
 from .target import Target, TargetError
 from .verdicts import Verdict
 
-__all__ = ["OPTION_PREFIX", "PREFLIGHTED", "ConformancePlugin", "ProfileFile", "RequirementItem"]
+__all__ = ["OPTION_PREFIX", "PREFLIGHTED", "TARGET_BINDING", "ConformancePlugin", "ProfileFile", "RequirementItem"]
 
 RESULT_PROPERTY = "sc_conformance_result"
 TARGET_PROPERTY = "sc_conformance_target"  # what a worker knows of the target, sent once to the controller
 # How the door that started the run spells its options (the CLI sets "--"), for hints such as the seed's.
 OPTION_PREFIX = pytest.StashKey[str]()
 PREFLIGHTED = pytest.StashKey[bool]()  # the door already preflighted the external target (the CLI does)
+TARGET_BINDING = pytest.StashKey[TargetBinding]()  # what that preflight found: identity, certificate
 _MARKER_OF_SUBSYSTEM = {"infrastructure": "infrastructure", "governance-service": "governance_service",
                         "guarantee": "guarantee"}
 
@@ -187,8 +189,10 @@ class ConformancePlugin:
             self.exemptions = Exemptions.load(config.getoption("sc_waivers"), config.getoption("sc_baseline"),
                                               trusted_keys())
             self.exemptions.check_scope({p.id: [r.id for r in p.requirements] for p in self.profiles})
+            self.allow = allowance(config.getoption)
         except ConformanceError as exc:
             raise pytest.UsageError(str(exc)) from None
+        self._binding: TargetBinding | None = None  # set by the preflight this process makes
         self.results: dict[str, dict[str, RequirementResult]] = {p.id: {} for p in self.profiles}
         self.started_at = _now()
         self._runner: Runner | None = None
@@ -283,12 +287,55 @@ class ConformancePlugin:
         try:
             if self.base_url is not None and not worker and not self.config.stash.get(PREFLIGHTED, False):
                 with contextlib.closing(self._target(self.base_url, self.inputs.token(self.token))) as target:
-                    preflight(target, self.inputs.credentials, catalogue(), run_token=self.token)
+                    self._binding = preflight(target, self.inputs.credentials, catalogue(), run_token=self.token)
             elif self.base_url is None and (worker or not self.config.pluginmanager.has_plugin("dsession")):
                 runner = self.runner()
-                preflight(runner.session.target, runner.session.credentials, runner.session.catalogue)
-        except PreflightError as exc:
+                self._binding = preflight(runner.session.target, runner.session.credentials,
+                                          runner.session.catalogue)
+            if not worker:
+                self._refuse_reports_of_another_target()
+        except (PreflightError, UsageError) as exc:
             raise pytest.UsageError(str(exc)) from None
+
+    def _binding_record(self) -> dict[str, Any]:
+        """The report's ``target`` members the preflight found (this process's, or the door's that made it)."""
+        binding = self._binding or self.config.stash.get(TARGET_BINDING, None)
+        return binding.to_json() if binding is not None else {}
+
+    def _refuse_reports_of_another_target(self) -> None:
+        """--lf and --baseline read earlier reports: one made against another platform, or one that contradicts
+        itself, is refused here, after the preflight and before any requirement runs."""
+        from .reports.binding import mismatch
+        from .reports.consistency import require_consistent
+
+        now = {"base_url": self.base_url, "reference_platform": self.base_url is None, **self._binding_record()}
+        baseline = self.exemptions.baseline
+        if baseline is not None and baseline.target is not None:
+            moved = mismatch(baseline.target, now, self.allow)
+            if moved:
+                raise UsageError(f"--baseline {baseline.path}: {moved}")
+        if not self.config.getoption("lf", False):
+            return
+        for profile in self.profiles:
+            previous = self._previous_report(profile)
+            if previous is None:
+                continue
+            path = self.report_dir / profile.id / "report.json"
+            require_consistent(previous, f"--lf: {path}")
+            moved = mismatch(previous.get("target"), now, self.allow)
+            if moved:
+                raise UsageError(f"--lf: {path}: {moved} (or use another {self.config.stash.get(OPTION_PREFIX, '--sc-')}"
+                                 "report-dir)")
+
+    def _previous_report(self, profile: Profile) -> dict[str, Any] | None:
+        """The report --lf merges into: the one of this profile version in the report directory, if readable."""
+        from .reports.signing import read_report
+
+        try:
+            _raw, previous = read_report(self.report_dir / profile.id / "report.json")
+        except (OSError, ValueError, ConformanceError):
+            return None
+        return previous if previous.get("profile", {}).get("digest") == profile.digest else None
 
     def _declared_profiles(self) -> list[dict[str, Any]] | None:
         if self._runner is None:
@@ -310,6 +357,7 @@ class ConformancePlugin:
             "faults": list(self.faults),
             "variants": list(self.variants),
             "transport": self.inputs.transport_record(),
+            **self._binding_record(),
         }
         if self._runner is not None:  # waits on 429/503 Retry-After (S5); under xdist, of this process only
             target["rate_limits"] = self._runner.session.target.rate_limits.to_json()
@@ -358,6 +406,7 @@ class ConformancePlugin:
             self._stack.close()
             return  # nothing was certified: a preflight or option problem writes no report
         target = self.target_record() if self._runner or self._received_target is None else self._received_target
+        target = {**target, **self._binding_record()}  # under xdist the controller made the external preflight
         created = (list(self._runner.session.created) if self._runner else []) + self._worker_created
         self._clean_up()
         self._stack.close()
@@ -411,7 +460,7 @@ class ConformancePlugin:
             self.notes.append(f"--lf: the earlier report {path} is {trust.label}; its verdicts cannot be trusted, "
                               "so the requirements not re-run are listed as not run (sign reports with `report "
                               "sign` and trust the key with $SC_TRUSTED_KEYS to keep them)")
-        return merge_reports(previous, report, old_digest=report_digest(raw), old_trust=trust)
+        return merge_reports(previous, report, old_digest=report_digest(raw), old_trust=trust, allow=self.allow)
 
     def _summarise_leftovers(self, terminalreporter: Any, report: dict[str, Any], prefix: str) -> None:
         """What the run leaves on the platform: the records it created, less what --cleanup removed."""

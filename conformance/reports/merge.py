@@ -16,10 +16,12 @@ from ..errors import UsageError
 from ..evaluation import default_scheme, evaluate_report
 from ..results import RequirementResult
 from ..verdicts import Verdict
+from .binding import STRICT, Allowance, mismatch
 from .build import summarise, unique_failures, verdicts
+from .consistency import require_consistent
 from .signing import Trust
 
-__all__ = ["merge_reports", "rerun_ids", "rerun_selection", "same_platform"]
+__all__ = ["merge_reports", "rerun_ids", "rerun_selection"]
 
 
 def rerun_ids(report: dict[str, Any]) -> list[str]:
@@ -37,16 +39,6 @@ def rerun_selection(report: dict[str, Any], trust: Trust) -> tuple[list[str] | N
                   "$SC_TRUSTED_KEYS to re-run only what failed)")
 
 
-def same_platform(old: Any, new: Any) -> bool:
-    """Whether two reports' targets are one platform: the same base URL, or both the bundled reference platform
-    (which listens on a new port each run)."""
-    old, new = (target if isinstance(target, dict) else {} for target in (old, new))
-    if old.get("reference_platform") or new.get("reference_platform"):
-        return bool(old.get("reference_platform") and new.get("reference_platform"))
-    base = str(old.get("base_url") or "").rstrip("/")
-    return bool(base) and base == str(new.get("base_url") or "").rstrip("/")
-
-
 def report_digest(raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
@@ -57,20 +49,24 @@ def _as_result(profile: str, entry: dict[str, Any]) -> RequirementResult:
 
 
 def merge_reports(old: dict[str, Any], new: dict[str, Any], *, old_digest: str = "",
-                  old_trust: Trust | None = None) -> dict[str, Any]:
+                  old_trust: Trust | None = None, allow: Allowance = STRICT) -> dict[str, Any]:
     """``old`` with every requirement ``new`` ran replaced by its new result; verdict and summary recomputed.
 
     When ``old`` is not trusted its requirements are all replaced (the caller re-ran them all); an
-    old requirement the new run did not cover is then dropped to ``not_run`` instead of kept.
+    old requirement the new run did not cover is then dropped to ``not_run`` instead of kept. An ``old`` whose
+    derived values disagree with its checks, or that was made against another platform (``allow``: what the
+    user accepted, see :mod:`.binding`), is refused: both doors refuse them before the run, this is the last guard.
     """
+    require_consistent(old, "the earlier report")
+    moved = mismatch(old.get("target"), new.get("target"), allow)
+    if moved:
+        raise UsageError(f"cannot merge: the earlier {moved}")
     for key in ("id", "version", "digest"):
         if old["profile"][key] != new["profile"][key]:
             raise UsageError(f"cannot merge: the earlier report was run against profile {key} "
                              f"{old['profile'][key]!r}, the re-run against {new['profile'][key]!r}; "
                              "run the whole profile again instead of --rerun-failed")
-    # a trusted report of another platform vouches for nothing here (both doors: the CLI refuses it earlier)
-    same = same_platform(old.get("target"), new.get("target"))
-    trusted = old_trust is not None and old_trust.state == "trusted" and same
+    trusted = old_trust is not None and old_trust.state == "trusted"
     fresh = {r["id"]: r for r in new["requirements"]}
     unchanged = sum(1 for r in old["requirements"] if r["id"] not in fresh) if trusted else 0
     kept = [fresh.pop(r["id"], r) for r in old["requirements"]] if trusted else []
@@ -97,8 +93,7 @@ def merge_reports(old: dict[str, Any], new: dict[str, Any], *, old_digest: str =
     merged["merged_from"] = {
         "started_at": old["started_at"], "seed": old["seed"], "rerun": [r["id"] for r in new["requirements"]],
         "reports": earlier + [{"digest": old_digest, "started_at": old["started_at"], "seed": old["seed"],
-                               "trust": old_trust.state if old_trust else "unsigned", "kept": unchanged,
-                               **({} if same else {"same_platform": False})}],
+                               "trust": old_trust.state if old_trust else "unsigned", "kept": unchanged}],
     }
     merged["summary"]["unique_failures"] = unique_failures(requirements)
     merged["created_records"] = list(old.get("created_records", [])) + list(new.get("created_records", []))

@@ -13,6 +13,7 @@ from ..errors import UsageError
 from ..loading import data_file, line_of, read_text
 from ..results import RequirementResult
 from ..verdicts import Verdict
+from .consistency import require_consistent
 from .signing import check_signature, read_report
 
 __all__ = ["Baseline", "Exemptions", "Waiver", "exit_ok", "load_baseline", "load_waivers", "waiver_lines"]
@@ -81,6 +82,7 @@ class Baseline:
     known: frozenset[tuple[str | None, str]]
     digest: str = ""
     trust: str = "unsigned"  # how the file's signature checked out (signing.Trust.state)
+    target: dict[str, Any] | None = None  # a baseline report's target: it stands for that platform only
 
     def expects(self, profile: str, requirement: str) -> bool:
         return (profile, requirement) in self.known or (None, requirement) in self.known
@@ -96,6 +98,7 @@ def load_baseline(path: Path, trusted_keys: list[bytes] | None = None) -> Baseli
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     if text.lstrip().startswith("{"):
         raw, report = read_report(path)
+        require_consistent(report, f"--baseline {path}")
         trust = check_signature(raw, report, trusted_keys or [])
         profile = report.get("profile", {}).get("id") if isinstance(report.get("profile"), dict) else None
         requirements = report.get("requirements")
@@ -103,7 +106,7 @@ def load_baseline(path: Path, trusted_keys: list[bytes] | None = None) -> Baseli
             raise UsageError(f"{path}: a baseline report needs `profile.id` and a `requirements` list")
         known = {(profile, str(r.get("id"))) for r in requirements if isinstance(r, dict) and (
             r.get("verdict") in ("fail", "inconclusive", "waived"))}
-        return Baseline(str(path), frozenset(known), digest, trust.state)
+        return Baseline(str(path), frozenset(known), digest, trust.state, dict(report["target"]))
     ids = [line.split("#")[0].strip() for line in text.splitlines()]
     bad = next((i for i, rid in enumerate(ids) if rid and not _ID.match(rid)), None)
     if bad is not None:

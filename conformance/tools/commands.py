@@ -24,9 +24,12 @@ def _emit(text: str, out: str | None) -> None:
 
 
 def _load(path: str) -> dict:
+    from ..reports.consistency import require_consistent
     from ..reports.signing import read_report
 
-    return read_report(Path(path))[1]
+    report = read_report(Path(path))[1]
+    require_consistent(report, path)  # an export never presents verdicts its own checks contradict
+    return report
 
 
 def _vendor_names(paths: list[str], names: list[str] | None) -> list[str]:
@@ -56,19 +59,26 @@ def report(args: argparse.Namespace) -> int:
         return 0
     if args.action == "verify":
         return _verify(args)
-    if args.action == "compare":
-        return _compare(args)
-    if args.action == "html":
-        from ..reports.html import render_report
+    from ..reports.consistency import InconsistentReport, require_consistent
 
-        raw, loaded = signing.read_report(Path(args.report))
-        trust = signing.check_signature(raw, loaded, signing.trusted_keys())
-        _emit(render_report(loaded, lang=args.lang, trust=trust.label), args.out)
-        return 0
-    from ..escaping import json_ld
-    from ..reports.earl import to_earl
+    try:
+        if args.action == "compare":
+            return _compare(args)
+        if args.action == "html":
+            from ..reports.html import render_report
 
-    _emit(json.dumps(json_ld(to_earl(_load(args.report))), ensure_ascii=False, indent=2) + "\n", args.out)
+            raw, loaded = signing.read_report(Path(args.report))
+            require_consistent(loaded, args.report)
+            trust = signing.check_signature(raw, loaded, signing.trusted_keys())
+            _emit(render_report(loaded, lang=args.lang, trust=trust.label), args.out)
+            return 0
+        from ..escaping import json_ld
+        from ..reports.earl import to_earl
+
+        _emit(json.dumps(json_ld(to_earl(_load(args.report))), ensure_ascii=False, indent=2) + "\n", args.out)
+    except InconsistentReport as exc:  # a verdict about the report, as verify's: exit 1, not a usage error
+        print(f"sc-conformance: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -89,11 +99,14 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     from ..reports.compare import compare, render_table
+    from ..reports.consistency import require_consistent
     from ..reports.html import render_compare
     from ..reports.signing import check_signature, read_report, trusted_keys
 
     names = _vendor_names(args.reports, args.name)
     loaded = [read_report(Path(p)) for p in args.reports]
+    for path, (_raw, report) in zip(args.reports, loaded):
+        require_consistent(report, path)
     keys = trusted_keys()
     matrix = compare([(n, report) for n, (_, report) in zip(names, loaded)], force=args.force,
                      trust=[check_signature(raw, report, keys) for raw, report in loaded])

@@ -1,4 +1,8 @@
-"""``profiles diff OLD NEW``: what changed between two versions of a profile and of the schemas, in Markdown."""
+"""``profiles diff OLD NEW``: what changed between two versions of a profile and of the schemas, in Markdown.
+
+A profile of a local standard is read with the national base's schemas and its standard's own, so diffing ``core``
+against a city lists the city's schemas as added, never the national ones as removed; every tightened requirement
+shows its override and reason; the fixtures the profiles name are listed with where they resolve."""
 
 from __future__ import annotations
 
@@ -6,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from ..escaping import markdown_words
+from ..fixtures import fixture_path
 from ..loading import json_file
 from ..profiles import LEVELS, Profile, Requirement, find_profile, load_profile
-from ..resources import schemas_dir
+from ..resources import fixtures_dir, schemas_dir
+from ..standards import standard_of
+from .lint import requirement_inputs
 
 __all__ = ["diff_profiles", "diff_schemas", "schemas_beside"]
 
@@ -23,6 +30,17 @@ def _documents(root: Path) -> dict[str, Any]:
     """Every schema of a tree, read by the bounded loader (a link to /dev/zero or a 100,000-deep document is a
     one-line error naming the file, never a read without end or a RecursionError)."""
     return {str(p.relative_to(root)): json_file(p, "schema") for p in sorted(root.rglob("*.json"))}
+
+
+def _profile_schemas(profile_path: Path) -> dict[str, Any]:
+    """The schemas a profile is read against: for a profile of a local standard, the national base's and the
+    standard's own (named ``<standard>: <file>``); otherwise those of the tree it lives in."""
+    standard = standard_of(profile_path)
+    if standard is None:
+        return _documents(schemas_beside(profile_path))
+    local = standard.folder("schemas")
+    own = {f"{standard.id}: {name}": doc for name, doc in (_documents(local) if local else {}).items()}
+    return {**_documents(schemas_dir()), **own}
 
 
 def _schema_change(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -49,7 +67,10 @@ def _schema_change(old: dict[str, Any], new: dict[str, Any]) -> str:
 
 
 def diff_schemas(old_root: Path, new_root: Path) -> list[str]:
-    old, new = _documents(old_root), _documents(new_root)
+    return _diff_documents(_documents(old_root), _documents(new_root))
+
+
+def _diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     lines = [f"- added `{name}`" for name in new if name not in old]
     lines += [f"- removed `{name}`" for name in old if name not in new]
     lines += [f"- changed `{name}`: {_schema_change(old[name], new[name])}"
@@ -74,7 +95,10 @@ def _sections(old: Profile, new: Profile) -> dict[str, list[str]]:
         prior = before[rid]
         change = LEVELS.index(req.level) - LEVELS.index(prior.level)
         if change:
-            sections["Tightened" if change > 0 else "Loosened"].append(_row(req, f"{prior.level} → {req.level}"))
+            reason = req.override.reason if req.override is not None and req.override.level == prior.level else ""
+            note = f"{prior.level} → {req.level}" + (f" ({req.override.profile}): {reason}" if reason and
+                                                     req.override is not None else "")
+            sections["Tightened" if change > 0 else "Loosened"].append(_row(req, note))
         if [c.to_json() for c in req.checks] != [c.to_json() for c in prior.checks]:
             names = ", ".join(c.check for c in req.checks)
             sections["Checks changed"].append(_row(req, f"now: {names}"))
@@ -94,6 +118,34 @@ def diff_profiles(old_name: str, new_name: str) -> str:
         else:
             lines.append("None.")
         lines.append("")
-    schema_lines = diff_schemas(schemas_beside(old_path), schemas_beside(new_path))
+    fixture_lines = _fixture_lines(old, new)
+    lines += [f"## Local fixtures ({len(fixture_lines)})", "", *(fixture_lines or ["None."]), ""]
+    schema_lines = _diff_documents(_profile_schemas(old_path), _profile_schemas(new_path))
     lines += [f"## Schemas changed ({len(schema_lines)})", "", *(schema_lines or ["None."]), ""]
     return "\n".join(lines)
+
+
+def _where(path: Path) -> str:
+    """``<standard folder>/fixtures/<name>.json`` for a fixture of a local standard."""
+    root = next((parent.parent for parent in path.parents if parent.name == "fixtures"), path.parent)
+    return path.relative_to(root.parent).as_posix()
+
+
+def _fixtures(profile: Profile) -> dict[str, str]:
+    """Fixture name → the local standard's file it resolves to, for every fixture the profile names that the
+    national base does not hold (``missing`` when none does)."""
+    found: dict[str, str] = {}
+    for req in profile.requirements:
+        for name in requirement_inputs(req)[0]:
+            path = fixture_path(name)
+            if path is None or not path.is_relative_to(fixtures_dir()):
+                found[name] = "missing" if path is None else _where(path)
+    return found
+
+
+def _fixture_lines(old: Profile, new: Profile) -> list[str]:
+    before, after = _fixtures(old), _fixtures(new)
+    lines = [f"- added `{markdown_words(name)}` ({markdown_words(where)})" for name, where in after.items()
+             if name not in before]
+    lines += [f"- no longer named `{markdown_words(name)}`" for name in before if name not in after]
+    return lines

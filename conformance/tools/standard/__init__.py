@@ -36,16 +36,18 @@ from ...loading import write_file
 from ...profiles import Profile, Requirement, load_profile, profile_ids
 from ...resources import schemas_dir
 from ...schemas import BASE_URI
+from ...standards import Standard, searched
 from ..lint import requirement_inputs
 from .diagram import lifecycle_svg
 from .fields import entity_fields, type_rows
+from .local import extension_views, local_requirements, schemes, tightened
 
 __all__ = ["LANGUAGES", "Site", "build_site", "content", "inline", "source_target"]
 
 LANGUAGES = ("zh", "en")
 # Pages with sections (an anchor each) and folders of pages, as a `Standard §…` source names them.
 _SECTIONED = ("conventions", "settles", "not-covered", "vendor-guide", "endpoints", "problems", "variants", "inputs")
-_FOLDERS = ("entities", "lifecycles", "req", "profiles")
+_FOLDERS = ("entities", "lifecycles", "req", "profiles", "local")
 _SOURCE = re.compile(r"^Standard §([a-z-]+)(?:/([A-Za-z0-9-]+))?(?:\s.*)?$")
 
 
@@ -248,11 +250,15 @@ class _Writer:
             self.site.pages.append(here)
 
 
-def build_site(out: str | Path, *, variants: Iterable[Any] = (), profiles: Iterable[str] | None = None) -> Site:
+def build_site(out: str | Path, *, variants: Iterable[Any] = (), profiles: Iterable[str] | None = None,
+               standards: Iterable[Standard] | None = None) -> Site:
     """Write the readable specification into ``out``; ``variants`` are the reference platform's
-    tolerated variants (objects with ``name``, ``description``, ``allowed_by``), handed in by the CLI."""
+    tolerated variants (objects with ``name``, ``description``, ``allowed_by``), handed in by the CLI.
+    ``standards``: the local standards published with the national base (default: every one searched: those
+    given with ``--standard`` and the installed ones), each on pages of its own under ``local/<id>/``."""
     root = Path(out)
     root.mkdir(parents=True, exist_ok=True)
+    local = list(standards) if standards is not None else searched()
     loaded = [load_profile(p) for p in (profiles or profile_ids())]
     views = _requirements(loaded)
     cat = catalogue()
@@ -261,7 +267,7 @@ def build_site(out: str | Path, *, variants: Iterable[Any] = (), profiles: Itera
     c = content()
     shared: dict[str, Any] = {"c": c, "cat": cat, "profiles": loaded, "views": views, "checks": checks,
                               "entity_collections": entities, "cited": _cited(views), "roles": ROLES,
-                              "version": cat.version, **_entity_texts(cat)}
+                              "version": cat.version, "local_standards": local, **_entity_texts(cat)}
     site = Site(root)
     for schema in sorted(schemas_dir().rglob("*.json")):  # the schemas the pages name, beside them
         write_file(root / "schemas" / schema.relative_to(schemas_dir()), schema.read_bytes(), root=root)
@@ -293,9 +299,25 @@ def build_site(out: str | Path, *, variants: Iterable[Any] = (), profiles: Itera
         site.requirements.append(rid)
     for profile in loaded:
         w.page("profile.html.j2", f"profiles/{profile.id}.html", profile=profile)
+    for standard in local:
+        _local_pages(w, root, standard, loaded)
     w.page("checks.html.j2", "checks.html")
     _landing(root, site, shared, w.css)
     return site
+
+
+def _local_pages(w: _Writer, root: Path, standard: Standard, loaded: list[Profile]) -> None:
+    """A local standard's pages: its requirements and tightened ones, entity extensions, evaluation scheme."""
+    own = set(standard.profile_ids())
+    extensions = extension_views(standard)
+    for view in extensions:  # the schemas the page names, beside the national ones
+        write_file(root / view["file"], view["path"].read_bytes(), root=root)
+    context = {"std": standard, "extensions": extensions, "schemes": schemes(standard),
+               "local_profiles": [p for p in loaded if p.id in own]}
+    w.page("local.html.j2", f"local/{standard.id}/index.html", own=local_requirements(standard, loaded),
+           tightened=tightened(standard, loaded), **context)
+    w.page("local-extensions.html.j2", f"local/{standard.id}/extensions.html", **context)
+    w.page("local-evaluation.html.j2", f"local/{standard.id}/evaluation.html", **context)
 
 
 def _landing(root: Path, site: Site, shared: dict[str, Any], css: str) -> None:
