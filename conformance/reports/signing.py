@@ -23,6 +23,7 @@ from ..loading import json_text, read_text, write_file
 from ..redaction import REDACTED
 from ..schemas import schema_store
 from .build import suite_digest
+from .consistency import first_disagreement
 
 __all__ = ["TRUST_ENV", "Trust", "check_signature", "generate_keys", "read_report", "serialise", "sign_report",
            "suite_problems", "trusted_keys", "verify_report"]
@@ -244,7 +245,8 @@ def check_signature(raw: bytes, report: dict[str, Any], trusted: list[bytes]) ->
 
 
 def verify_report(path: Path, trusted_key: Path | None = None) -> list[str]:
-    """Every reason the report cannot be trusted; an empty list means a trusted key signed exactly these bytes.
+    """Every reason the report cannot be trusted; an empty list means a trusted key signed exactly these bytes
+    and every derived value (verdicts, summary, score) follows from the report's checks.
 
     Without a trusted key (``trusted_key`` or ``$SC_TRUSTED_KEYS``) a valid signature proves only that
     someone signed it (anyone can re-sign an edited report with a key of their own), so it is a problem.
@@ -271,6 +273,10 @@ def verify_report(path: Path, trusted_key: Path | None = None) -> list[str]:
         read_report(path)
     except UsageError as exc:
         problems.append(str(exc))
+    else:  # a valid signature says who signed, not that the verdicts follow from the checks
+        disagreement = first_disagreement(report)
+        if disagreement is not None:
+            problems.append(f"the report contradicts itself (edited, then signed): {disagreement}")
     return problems
 
 

@@ -66,7 +66,8 @@ def test_cli_reruns_only_the_failures_against_a_fixed_platform(runs, tmp_path):
 
 
 def test_an_edited_unsigned_report_cannot_buy_a_pass(runs, tmp_path):
-    """Attack 2: a failed SHALL edited to pass in an unsigned report must not merge into `conformant`."""
+    """Attack 2: a failed SHALL edited to pass in an unsigned report must not merge into `conformant`: its
+    requirement verdict contradicts its checks, so the re-run is refused before anything runs."""
     previous = tmp_path / "previous.json"
     report = load(runs["faulty"])
     for r in report["requirements"]:
@@ -74,6 +75,18 @@ def test_an_edited_unsigned_report_cannot_buy_a_pass(runs, tmp_path):
             r["verdict"] = "pass"
     report["verdict"] = "not-conformant"
     previous.write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    done = run_cli("run", "-q", "--report-dir", "out", "--rerun-failed", str(previous), "--fault", "content-type-text",
+                   "--fault", "page-ignores-limit", "-k", "CORE-HTTP-001 or CORE-PAGE-002", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    index = [r["id"] for r in report["requirements"]].index("CORE-HTTP-001")
+    assert f"/requirements/{index}/verdict disagrees with the report's own checks" in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_untrusted_report_whose_values_agree_still_reruns_everything(runs, tmp_path):
+    """An unsigned report that agrees with itself is read, but vouches for nothing: every requirement runs again."""
+    previous = tmp_path / "previous.json"
+    previous.write_bytes(runs["faulty"].read_bytes())
     done = run_cli("run", "-q", "--report-dir", "out", "--rerun-failed", str(previous), "--fault", "content-type-text",
                    "--fault", "page-ignores-limit", "-k", "CORE-HTTP-001 or CORE-PAGE-002", cwd=tmp_path)
     assert done.returncode == 1, done.stdout + done.stderr
