@@ -125,12 +125,16 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
     verify = report.add_parser("verify", help="check signature and digests; exit 1 with the reason if edited")
     verify.add_argument("reports", nargs="+", metavar="REPORT")
     verify.add_argument("--public-key", metavar="PUB", help="only trust this signer's public key")
-    compare = report.add_parser("compare", help="vendors side by side: verdicts, scores, differences first")
+    compare = report.add_parser("compare", help="whole bids side by side: every profile of every vendor, evaluated "
+                                "on one scheme, differences first with their findings")
     compare.add_argument("reports", nargs="+", metavar="REPORT")
     compare.add_argument("--name", action="append", metavar="VENDOR", help="name of each report's vendor, in order")
     compare.add_argument("--html", metavar="FILE", help="also write the comparison as HTML")
     compare.add_argument("--force", action="store_true", help="compare reports of different profile versions")
     compare.add_argument("--lang", choices=["zh", "en"], default="zh", help="language the HTML opens in")
+    compare.add_argument("--weights", metavar="FILE", help="the buyer's evaluation scheme (schemas/suite/evaluation.json): a "
+                         "whole scheme, one extending another, or `weights:` alone over the default scheme")
+    _standard_option(compare)
     for name, text in (("html", "a self-contained bilingual HTML page"), ("earl", "W3C EARL JSON-LD")):
         export = report.add_parser(name, help=f"export a report.json as {text}")
         export.add_argument("report", metavar="REPORT")
@@ -260,10 +264,12 @@ def _previous(args: argparse.Namespace) -> dict[str, Any] | None:
     """The report ``--rerun-failed`` names; its profile becomes the one run."""
     if not args.rerun_failed:
         return None
+    from .reports.consistency import require_consistent
     from .reports.merge import report_digest
     from .reports.signing import check_signature, read_report, trusted_keys
 
     raw, previous = read_report(Path(args.rerun_failed))
+    require_consistent(previous, f"--rerun-failed {args.rerun_failed}")  # its verdicts must follow from its checks
     args.rerun_trust, args.rerun_digest = check_signature(raw, previous, trusted_keys()), report_digest(raw)
     from .escaping import terminal
     from .profiles import ID, is_path
@@ -283,25 +289,18 @@ def _previous(args: argparse.Namespace) -> dict[str, Any] | None:
     return previous
 
 
-def _same_target(args: argparse.Namespace, previous: dict[str, Any]) -> None:
-    """A re-run merges into the earlier report only against the platform it was made against: the same base URL,
-    or the bundled reference platform again (its faults stand for the fixes a re-run checks). Binding a report to
-    its platform cryptographically is the certificates' business; this keeps a re-run from merging the passes of
-    another platform."""
+def _same_target(args: argparse.Namespace, previous: dict[str, Any], binding: Any) -> None:
+    """A re-run merges into the earlier report only against the platform it was made against (reports/binding.py):
+    the same base URL, declared identity and certificate, or the bundled reference platform again (its faults
+    stand for the fixes a re-run checks). Checked after the preflight, before any requirement runs."""
     from .options import resolve_env
+    from .reports.binding import allowance, mismatch
 
-    target = previous.get("target") if isinstance(previous.get("target"), dict) else {}
-    base_url = (resolve_env("base-url", args.base_url) or "").rstrip("/")
-    reference = "the bundled reference platform"
-    if target.get("reference_platform"):
-        earlier, same = reference, not base_url
-    else:
-        earlier = str(target.get("base_url") or "an unknown platform")
-        same = bool(base_url) and base_url == str(target.get("base_url") or "").rstrip("/")
-    if not same:
-        now = base_url or reference
-        raise UsageError(f"--rerun-failed {args.rerun_failed} was run against {earlier}, this run against {now}; "
-                         "its results say nothing about this platform: run the whole profile instead")
+    base_url = resolve_env("base-url", args.base_url)
+    now = {"base_url": base_url, "reference_platform": not base_url, **(binding.to_json() if binding else {})}
+    moved = mismatch(previous.get("target"), now, allowance(lambda name: getattr(args, name.removeprefix("sc_"))))
+    if moved:
+        raise UsageError(f"--rerun-failed {args.rerun_failed}: {moved}")
 
 
 def _verdict_code(report: dict[str, Any]) -> int:
@@ -323,19 +322,21 @@ class _CliDoor:
 
     name = "sc-conformance-cli"
 
-    def __init__(self, previous: dict[str, Any] | None, report_dir: Path, *, preflighted: bool,
+    def __init__(self, previous: dict[str, Any] | None, report_dir: Path, *, binding: Any,
                  digest: str | None = None, trust: Any = None) -> None:
         self.previous = previous
         self.digest, self.trust = digest, trust  # of the previous report: a merge records and weighs them
         self.report_dir = report_dir
-        self.preflighted = preflighted
+        self.binding = binding  # what this door's preflight of an external platform found (None: not made here)
         self.merged: list[dict[str, Any]] = []
 
     def pytest_configure(self, config: Any) -> None:
-        from .suite import OPTION_PREFIX, PREFLIGHTED
+        from .suite import OPTION_PREFIX, PREFLIGHTED, TARGET_BINDING
 
         config.stash[OPTION_PREFIX] = "--"
-        config.stash[PREFLIGHTED] = self.preflighted
+        config.stash[PREFLIGHTED] = self.binding is not None
+        if self.binding is not None:
+            config.stash[TARGET_BINDING] = self.binding
 
     @pluggy.HookimplMarker("pytest")(tryfirst=True)  # before the terminal reporter renders it
     def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
@@ -368,13 +369,15 @@ class _CliDoor:
         if self.previous is None or suite is None:
             return
         from .reports import write_reports
+        from .reports.binding import allowance
         from .reports.merge import merge_reports
         from .reports.signing import read_report
 
         written = []
         for _summary, path in getattr(suite, "written", []):  # the suite keeps only summaries: read the re-run back
             _raw, report = read_report(path, validate=False)  # written by this run, validated as it was
-            merged = merge_reports(self.previous, report, old_digest=self.digest, old_trust=self.trust)
+            merged = merge_reports(self.previous, report, old_digest=self.digest, old_trust=self.trust,
+                                   allow=allowance(session.config.getoption))
             written.append((merged, write_reports(merged, self.report_dir)))
             self.merged.append(merged)
         suite.written = written
@@ -399,8 +402,6 @@ def run(args: argparse.Namespace) -> int:
                          "they cannot be used with --base-url")
     _validate_switches(args.fault or [], args.variant or [])
     previous = _previous(args)
-    if previous is not None:
-        _same_target(args, previous)
     activate(resolve_standards(args.standard or (), args.profile or ()))  # searched first by every profile
     args.profile = args.profile or profile_ids()  # no --profile: the whole standard, every bundled profile
     profiles = [load_profile(name, validate_check=validate_call) for name in args.profile]
@@ -430,8 +431,10 @@ def run(args: argparse.Namespace) -> int:
         remove_file(report_dir / profile.id / "report.json", root=report_dir)
     if args.token:
         os.environ["SC_TOKEN"] = args.token
-    preflighted = _preflight(args)
-    door = _CliDoor(previous, report_dir, preflighted=preflighted, digest=getattr(args, "rerun_digest", None),
+    binding = _preflight(args)
+    if previous is not None:
+        _same_target(args, previous, binding)
+    door = _CliDoor(previous, report_dir, binding=binding, digest=getattr(args, "rerun_digest", None),
                     trust=getattr(args, "rerun_trust", None))
     plugins: list[Any] = [door] if args.quiet else [door, Progress()]
     with tempfile.TemporaryDirectory() as scratch, _interruptible():
@@ -483,9 +486,10 @@ def _validate_switches(faults: list[str], variants: list[str]) -> None:
                                  f"`sc-conformance serve-reference --list-{kind}s` lists them")
 
 
-def _preflight(args: argparse.Namespace) -> bool:
+def _preflight(args: argparse.Namespace) -> Any:
     """Preflight an external platform here, before pytest starts, so a problem is this door's one line.
-    (The bundled platform is preflighted where the plugin starts it.) Returns whether it was done."""
+    (The bundled platform is preflighted where the plugin starts it.) Returns what binds the run's reports to
+    the platform (``preflight.TargetBinding``), or ``None`` when it was not done here."""
     from .catalogue import catalogue
     from .inputs import RunInputs
     from .options import resolve_env
@@ -494,7 +498,7 @@ def _preflight(args: argparse.Namespace) -> bool:
 
     base_url = resolve_env("base-url", args.base_url)
     if not base_url:
-        return False
+        return None
     inputs = RunInputs.from_options(lambda name: getattr(args, name.removeprefix("sc_")))
     token = resolve_env("token", args.token)
     try:
@@ -502,8 +506,7 @@ def _preflight(args: argparse.Namespace) -> bool:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     with contextlib.closing(target):
-        preflight(target, inputs.credentials, catalogue(), run_token=token)
-    return True
+        return preflight(target, inputs.credentials, catalogue(), run_token=token)
 
 
 @contextlib.contextmanager
