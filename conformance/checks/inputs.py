@@ -666,22 +666,28 @@ def _send_malformed(ctx: CheckContext, collections: list[str] | None, chosen: li
                 endpoints["PATCH"].append((name, "PATCH", item))
             if coll.lifecycle and "transition" in methods:
                 endpoints["transition"].append((name, "POST", item + TRANSITIONS_SUFFIX))
+    sends: list[tuple[str, str, str, BodyClass]] = []
     for targets in endpoints.values():
         if not targets:
             continue
         each = max(per_endpoint, -(-len(chosen) // len(targets)))
         for index, (name, method, path) in enumerate(targets):
-            coll = ctx.collection(name)
-            for body in [chosen[(index * each + k) % len(chosen)] for k in range(min(each, len(chosen)))]:
-                media = body.content_type
-                if method == "PATCH" and media == "application/json":
-                    media = "application/merge-patch+json"
-                headers = {"Content-Type": media} if media else {}
-                exchange = ctx.request(method, path, content=body.body, headers=headers)
-                if exchange.status in body.statuses:
-                    continue
-                if 200 <= exchange.status < 300 and method == "POST" and path == coll.path:
-                    ctx.discard(name, exchange)
-                ctx.last_exchange = exchange
-                yield fail(f"{method} {path} with {body.en} ({body.id}) answered {exchange.status}",
-                           expected=list(body.statuses), found=exchange.status, location="body")
+            sends += [(name, method, path, chosen[(index * each + k) % len(chosen)])
+                      for k in range(min(each, len(chosen)))]
+    yield from ctx.each(sends, _send_one)  # independent sends: side by side under --concurrency
+
+
+def _send_one(ctx: CheckContext, send: tuple[str, str, str, BodyClass]) -> Iterator[Finding]:
+    name, method, path, body = send
+    media = body.content_type
+    if method == "PATCH" and media == "application/json":
+        media = "application/merge-patch+json"
+    headers = {"Content-Type": media} if media else {}
+    exchange = ctx.request(method, path, content=body.body, headers=headers)
+    if exchange.status in body.statuses:
+        return
+    if 200 <= exchange.status < 300 and method == "POST" and path == ctx.collection(name).path:
+        ctx.discard(name, exchange)
+    ctx.last_exchange = exchange
+    yield fail(f"{method} {path} with {body.en} ({body.id}) answered {exchange.status}",
+               expected=list(body.statuses), found=exchange.status, location="body")

@@ -72,12 +72,14 @@ def rejects_bad_tokens(ctx: CheckContext, *, collections: list[str] | None = Non
     met: set[str] = set()
     expired = [(w, t) for w, t in usable if w == "an expired token"]
     others = [(w, t) for w, t in usable if w != "an expired token"] or usable
+    planned: list[tuple[str, Operation, str, str]] = []
     for index, name in enumerate(offered_collections(ctx, collections)):
         for number, op in enumerate(operations(ctx, name, record_to_aim_at(ctx, name))):
             chosen = usable if op.kind not in met else [others[(index + number) % len(others)], *expired]
             met.add(op.kind)
-            for what, token in chosen:
-                yield from _refused(ctx, name, op, what, token)
+            planned += [(name, op, what, token) for what, token in chosen]
+    # each refusal is independent of the others: they are sent side by side under --concurrency
+    yield from ctx.each(planned, lambda probe, p: _refused(probe, *p))
     for path in ctx.catalogue.public_paths:
         exchange = ctx.get(path, token=False)
         if exchange.status != 200:
