@@ -33,3 +33,19 @@ def redis():
         except testing.Unavailable as exc:
             pytest.skip(str(exc))
         yield url
+
+
+@pytest.fixture
+def ctx(tmp_path, monkeypatch):
+    """The service's context on a fresh SQLite file, migrated, with its own key and vault (no server)."""
+    from conformance_registry.database import migrate
+    from conformance_registry.jobs import open_context
+    from conformance_registry.settings import Settings
+
+    monkeypatch.delenv("SC_REGISTRY_SECRET_KEY", raising=False)
+    settings = Settings.from_env(db=str(tmp_path / "unit.sqlite"), key=str(tmp_path / "body.key"),
+                                 public_url="http://registry.test")
+    context = open_context(settings)
+    migrate(context.sessions.kw["bind"])
+    return context
+
