@@ -406,6 +406,7 @@ def run(args: argparse.Namespace) -> int:
     args.profile = args.profile or profile_ids()  # no --profile: the whole standard, every bundled profile
     profiles = [load_profile(name, validate_check=validate_call) for name in args.profile]
     nodes: list[str] = []
+    binding = None
     if previous is not None:
         if profiles[0].id != args.rerun_profile:
             raise UsageError(f"--rerun-failed {args.rerun_failed} is a report of profile {args.rerun_profile!r}, "
@@ -414,6 +415,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.rerun_failed} was run against another version of profile {profiles[0].id!r} "
                              f"(digest {previous['profile']['digest']}, installed {profiles[0].digest}); "
                              "run the whole profile again instead of --rerun-failed")
+        # the earlier report must be of this platform before any of it is believed, or a pass of it skips a run
+        binding = _preflight(args)
+        _same_target(args, previous, binding)
         ids, why = rerun_selection(previous, args.rerun_trust)
         if why:
             print(f"sc-conformance: {args.rerun_failed}: {why}")
@@ -431,9 +435,8 @@ def run(args: argparse.Namespace) -> int:
         remove_file(report_dir / profile.id / "report.json", root=report_dir)
     if args.token:
         os.environ["SC_TOKEN"] = args.token
-    binding = _preflight(args)
-    if previous is not None:
-        _same_target(args, previous, binding)
+    if previous is None:
+        binding = _preflight(args)
     door = _CliDoor(previous, report_dir, binding=binding, digest=getattr(args, "rerun_digest", None),
                     trust=getattr(args, "rerun_trust", None))
     plugins: list[Any] = [door] if args.quiet else [door, Progress()]
