@@ -82,11 +82,17 @@ def load_standard(folder: str | Path) -> Standard:
     if not path.is_file():
         raise UsageError(f"{folder}: not a standard folder (no {STANDARD_FILE}); a local standard holds "
                          f"{STANDARD_FILE}, profiles/, schemas/, fixtures/ and evaluation/")
-    return _load(path)
+    try:
+        text = path.read_bytes()
+    except OSError:
+        text = b""  # _load_yaml reports it, naming the file
+    return _load(path, text)
 
 
-@functools.cache
-def _load(path: Path) -> Standard:
+@functools.lru_cache(maxsize=64)
+def _load(path: Path, text: bytes) -> Standard:
+    """One standard.yaml, remembered by its path and its bytes (an edited file is read again)."""
+    del text  # part of the cache key only: _load_yaml reads the file through the bounded loader
     data, lines = _load_yaml(path)
     if not isinstance(data, dict):
         raise ProfileError("not a standard: expected a YAML mapping with id, version, title and national",
