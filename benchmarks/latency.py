@@ -156,29 +156,29 @@ def main() -> dict[str, Any]:
     delays = [int(d) for d in os.environ.get("SC_BENCH_DELAYS", "0,20,50").split(",")]
     levels = os.environ.get("SC_BENCH_CONCURRENCY", "1,default").split(",")
     figures: dict[str, Any] = {}
+    print("== a platform in another city: every bundled profile through a delaying proxy (issue 21)")
     with tempfile.TemporaryDirectory() as tmp:
-        scratch = Path(tmp)
-        with reference_platform(scratch) as (port, prefix), DelayProxy(("127.0.0.1", port)) as proxy:
-            base_url = f"http://127.0.0.1:{proxy.port}{prefix}"
-            print("== a platform in another city: every bundled profile through a delaying proxy (issue 21)")
-            for level in levels:
-                for delay in delays:
+        for level in levels:
+            for delay in delays:
+                # a fresh platform for every run: one that kept the records of earlier runs makes every walk longer
+                scratch = Path(tempfile.mkdtemp(dir=tmp))
+                with reference_platform(scratch) as (port, prefix), DelayProxy(("127.0.0.1", port)) as proxy:
                     proxy.delay = delay / 1000
-                    run = measure(base_url, scratch, level)
-                    key = f"c{level}_{delay}ms"
-                    figures[key] = run
-                    print(f"  --concurrency {level:>7}, +{delay:>2} ms per request: {run['wall_s']:6.1f} s, "
-                          f"exit {run['exit']}, {run['requests']} requests, longest chain {run['longest_chain']}, "
-                          f"peak RSS {run['peak_rss_mib']:.0f} MiB")
-                base = figures.get(f"c{level}_0ms")
-                if base and f"c{level}_20ms" in figures:
-                    ratio = figures[f"c{level}_20ms"]["wall_s"] / base["wall_s"]
-                    figures[f"c{level}_ratio_20ms"] = ratio
-                    print(f"  --concurrency {level}: 20 ms / 0 ms = {ratio:.2f} (goal ≤ 1.5)")
-            verdicts = {json.dumps(f["verdicts"], sort_keys=True) for k, f in figures.items()
-                        if isinstance(f, dict) and "verdicts" in f}
-            figures["same_verdicts_everywhere"] = len(verdicts) == 1
-            print(f"  same verdicts at every delay and concurrency: {figures['same_verdicts_everywhere']}")
+                    run = measure(f"http://127.0.0.1:{proxy.port}{prefix}", scratch, level)
+                key = f"c{level}_{delay}ms"
+                figures[key] = run
+                print(f"  --concurrency {level:>7}, +{delay:>2} ms per request: {run['wall_s']:6.1f} s, "
+                      f"exit {run['exit']}, {run['requests']} requests, longest chain {run['longest_chain']}, "
+                      f"peak RSS {run['peak_rss_mib']:.0f} MiB")
+            base = figures.get(f"c{level}_0ms")
+            if base and f"c{level}_20ms" in figures:
+                ratio = figures[f"c{level}_20ms"]["wall_s"] / base["wall_s"]
+                figures[f"c{level}_ratio_20ms"] = ratio
+                print(f"  --concurrency {level}: 20 ms / 0 ms = {ratio:.2f} (goal ≤ 1.5)")
+        verdicts = {json.dumps(f["verdicts"], sort_keys=True) for k, f in figures.items()
+                    if isinstance(f, dict) and "verdicts" in f}
+        figures["same_verdicts_everywhere"] = len(verdicts) == 1
+        print(f"  same verdicts at every delay and concurrency: {figures['same_verdicts_everywhere']}")
     record("latency", figures)
     return figures
 

@@ -207,6 +207,10 @@ class Target:
         self.in_flight: dict[int, tuple[str, str]] = {}  # begun → (method, URL) of every request under way
         self.stopping = False  # set when the run is interrupted: no further request is sent
         redaction.register_secrets(self.secrets)
+        # At most ``connections`` requests are under way at once (the run's --concurrency), and the pool holds as
+        # many connections: no request ever queues for a connection inside httpcore, whose pool can close one it has
+        # just handed to a queued request (encode/httpcore#1110: a read that hangs to its timeout, or EBADF).
+        self._slots = threading.BoundedSemaphore(connections)
         limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
         self._clamp = WallClockTransport(verify=verify, limits=limits) if transport is None else None
         self._client = httpx.Client(
@@ -358,19 +362,20 @@ class Target:
         if self.stopping:
             raise TargetError(f"{method} {path}: not sent, the run was interrupted")
         self._hold()
-        begun = next(self._events)
-        self.requests += 1
-        started = time.monotonic()
-        limit = self._wall_clock(method, path)
-        if self._clamp is not None:
-            self._clamp.limit(limit)
-        self.in_flight[begun] = (method, str(request.url))
-        try:
-            data, response, truncated = self._send(request, method, path, limit)
-        finally:
-            self.in_flight.pop(begun, None)
+        with self._slots:  # sent once a slot is free: ``begun`` is when it really left
+            begun = next(self._events)
+            self.requests += 1
+            started = time.monotonic()
+            limit = self._wall_clock(method, path)
             if self._clamp is not None:
-                self._clamp.limit(None)
+                self._clamp.limit(limit)
+            self.in_flight[begun] = (method, str(request.url))
+            try:
+                data, response, truncated = self._send(request, method, path, limit)
+            finally:
+                self.in_flight.pop(begun, None)
+                if self._clamp is not None:
+                    self._clamp.limit(None)
         return Exchange(
             method=method,
             url=str(request.url),
