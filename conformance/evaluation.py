@@ -32,6 +32,7 @@ __all__ = [
     "load_scheme",
     "published_indicators",
     "scheme_ids",
+    "scheme_of",
 ]
 
 DEFAULT_SCHEME = "national"
@@ -101,13 +102,26 @@ def _default_file(folders: Sequence[str | Path], *, besides: Path | None = None)
 
 
 def default_scheme(profile_path: Path | None = None) -> dict[str, Any]:
-    """The scheme a profile's report is evaluated on: that of the first local standard given to the run or holding
-    the profile (``standards.evaluation_dirs``) that brings one, else the national scheme."""
-    try:
-        from .standards import evaluation_dirs  # local standards (issue 20 parts 1-3), where installed
-    except ImportError:
-        return _cached_default(())
-    return _cached_default(tuple(evaluation_dirs(profile_path)))
+    """The scheme a profile's report is evaluated on: that of the local standard holding the profile file, when it
+    brings one (its ``evaluation/`` folder); else the national scheme. A national profile is evaluated on the national
+    scheme whatever standards a run is given: a buyer re-scores bids with ``report compare --weights``."""
+    from .standards import standard_of
+
+    holder = standard_of(profile_path) if profile_path is not None else None
+    folder = holder.evaluation_dir if holder is not None else None
+    return _cached_default((folder,) if folder is not None else ())
+
+
+def scheme_of(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The scheme a report was evaluated on, found again by id among the local standards' schemes and the national
+    one (a merge re-evaluates on it); the default scheme when the report has none or it is no longer installed."""
+    from .resources import local_dirs
+
+    recorded = (report.get("evaluation") or {}).get("scheme") or {}
+    folders = tuple(local_dirs("evaluation"))
+    if isinstance(recorded.get("id"), str) and recorded["id"] in scheme_ids(folders):
+        return load_scheme(recorded["id"], folders=folders)
+    return _cached_default(())
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from ..escaping import terminal
 from .build import SUBSYSTEMS
 from .evidence import headers_about, shown_exchanges
 
-__all__ = ["TEXT", "render_compare", "render_report"]
+__all__ = ["TEXT", "render_bids", "render_compare", "render_report"]
 
 # Every fixed text of the pages, in both languages (the page shows one, the switch the other).
 TEXT: dict[str, Any] = {
@@ -100,6 +100,24 @@ TEXT: dict[str, Any] = {
         "points": {"zh": "总分来源", "en": "points from"},
         "formula": {"zh": "总分 = Σ 占比 × 得分 ÷ Σ 已评占比;只有通过得分", "en": "total = Σ share × score ÷ Σ share assessed; only a pass earns"},
     },
+    "bids": {  # the whole-bid comparison (reports/bids.py)
+        "title": {"zh": "投标比较", "en": "Bid comparison"},
+        "vendors": {"zh": "家供应商", "en": "vendors"},
+        "profiles": {"zh": "个测试规范", "en": "profiles"},
+        "vendors_heading": {"zh": "供应商与被测平台", "en": "Vendors and platforms under test"},
+        "profiles_heading": {"zh": "各测试规范结论", "en": "Verdict per profile"},
+        "target": {"zh": "被测平台地址", "en": "Target"},
+        "reference": {"zh": "内置参考平台", "en": "Bundled reference platform"},
+        "is_reference": {"zh": "是(演示用,不是供应商的平台)", "en": "yes (a demonstration, not the vendor's platform)"},
+        "faults": {"zh": "故障", "en": "faults"},
+        "no": {"zh": "否", "en": "no"},
+        "none": {"zh": "无", "en": "none"},
+        "identity": {"zh": "平台声明的身份", "en": "Declared platform identity"},
+        "not_declared": {"zh": "未声明", "en": "not declared"},
+        "run_date": {"zh": "运行日期", "en": "Run date"},
+        "interrupted": {"zh": "中断的运行", "en": "Interrupted runs"},
+        "interrupted_yes": {"zh": "已中断", "en": "interrupted"},
+    },
     "basis": {  # where an indicator's score comes from: kept apart on every page
         "machine": {"zh": "机器检验", "en": "machine-checked"},
         "attested": {"zh": "人工声明", "en": "attested"},
@@ -179,3 +197,9 @@ def render_compare(matrix: dict[str, Any], *, lang: str = "zh") -> str:
     """The HTML page of a bid comparison (see ``conformance.reports.compare.compare``)."""
     template = _environment().get_template("compare.html.j2")
     return template.render(m=matrix, lang=lang, css=_css())
+
+
+def render_bids(bids: dict[str, Any], *, lang: str = "zh") -> str:
+    """The HTML page of a whole-bid comparison (see ``conformance.reports.bids.compare_bids``)."""
+    template = _environment().get_template("bids.html.j2")
+    return template.render(b=bids, lang=lang, css=_css())

@@ -13,7 +13,7 @@ import hashlib
 from typing import Any
 
 from ..errors import UsageError
-from ..evaluation import default_scheme, evaluate_report
+from ..evaluation import evaluate_report, scheme_of
 from ..results import RequirementResult
 from ..verdicts import Verdict
 from .binding import STRICT, Allowance, mismatch
@@ -97,5 +97,5 @@ def merge_reports(old: dict[str, Any], new: dict[str, Any], *, old_digest: str =
     }
     merged["summary"]["unique_failures"] = unique_failures(requirements)
     merged["created_records"] = list(old.get("created_records", [])) + list(new.get("created_records", []))
-    merged["evaluation"] = evaluate_report(merged, default_scheme())  # the re-run's covered only what it re-ran
+    merged["evaluation"] = evaluate_report(merged, scheme_of(new))  # the re-run's covered only what it re-ran
     return merged

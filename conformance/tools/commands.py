@@ -32,14 +32,23 @@ def _load(path: str) -> dict:
     return report
 
 
-def _vendor_names(paths: list[str], names: list[str] | None) -> list[str]:
+def _vendor_of(path: Path) -> str:
+    folder = path.resolve().parent.parent
+    if folder.name == "reports" and folder.parent.name:  # what `sc-conformance run` writes, in a vendor's folder
+        folder = folder.parent
+    return folder.name or path.stem
+
+
+def _vendor_names(paths: list[str], names: list[str] | None, profiles: list[str]) -> list[str]:
     if names and len(names) != len(paths):
         raise UsageError(f"--name was given {len(names)} times for {len(paths)} reports; give one per report or none")
     if names:
         return names
-    # reports/<vendor>/<profile>/report.json → <vendor>; otherwise the file's own name
-    guesses = [Path(p).resolve().parent.parent.name or Path(p).stem for p in paths]
-    return guesses if len(set(guesses)) == len(guesses) else [str(p) for p in paths]
+    # <vendor>/<profile>/report.json or <vendor>/reports/<profile>/report.json → <vendor> (a vendor's reports of
+    # several profiles share it); otherwise the file's own name
+    guesses = [_vendor_of(Path(p)) for p in paths]
+    pairs = list(zip(guesses, profiles))
+    return guesses if len(set(pairs)) == len(pairs) else [str(p) for p in paths]
 
 
 def report(args: argparse.Namespace) -> int:
@@ -98,21 +107,25 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from ..reports.compare import compare, render_table
+    from ..evaluation import load_scheme
+    from ..reports.bids import compare_bids, render_bids
     from ..reports.consistency import require_consistent
-    from ..reports.html import render_compare
+    from ..reports.html import render_bids as render_bids_html
     from ..reports.signing import check_signature, read_report, trusted_keys
+    from ..standards import activate, evaluation_dirs, resolve_standards
 
-    names = _vendor_names(args.reports, args.name)
     loaded = [read_report(Path(p)) for p in args.reports]
+    names = _vendor_names(args.reports, args.name, [str(report["profile"]["id"]) for _, report in loaded])
     for path, (_raw, report) in zip(args.reports, loaded):
         require_consistent(report, path)
     keys = trusted_keys()
-    matrix = compare([(n, report) for n, (_, report) in zip(names, loaded)], force=args.force,
-                     trust=[check_signature(raw, report, keys) for raw, report in loaded])
-    sys.stdout.write(render_table(matrix))
+    activate(resolve_standards(args.standard))  # their evaluation schemes are searched before the national one
+    scheme = load_scheme(args.weights, folders=evaluation_dirs())  # the buyer's weights, or the default scheme
+    bids = compare_bids([(n, report) for n, (_, report) in zip(names, loaded)], scheme=scheme, force=args.force,
+                        trust=[check_signature(raw, report, keys) for raw, report in loaded])
+    sys.stdout.write(render_bids(bids))
     if args.html:
-        _emit(render_compare(matrix, lang=args.lang), args.html)
+        _emit(render_bids_html(bids, lang=args.lang), args.html)
     return 0
 
 
