@@ -77,3 +77,48 @@ def test_text_table_pads_chinese_vendor_names_by_display_width(runs):
     assert cells[-3:] == ["pass", "fail", "fail"]
     assert width(row[:row.rindex("fail")]) == starts[-1]
     assert width(row[:row.index("pass")]) == starts[2] == width(header[:header.index("甲公司")])
+
+
+def _row(matrix, key):
+    return next(row for row in matrix["rows"] if row["key"] == key)
+
+
+def test_each_column_says_what_its_report_stands_for(runs):
+    clean, faulty = load(runs["clean"]), load(runs["faulty"])
+    matrix = compare([("a", clean), ("b", faulty)])
+    assert _row(matrix, "seed")["cells"] == ["7", "7"]
+    assert _row(matrix, "run_date")["cells"] == [clean["started_at"], faulty["started_at"]]
+    assert _row(matrix, "platform")["cells"] == ["Reference platform 1.0.0, Smart Community Conformance Suite"] * 2
+    target = _row(matrix, "target")
+    assert target["cells"][0] == f"bundled reference platform ({clean['target']['base_url']})"
+    assert target["cells"][1].startswith("bundled reference platform, faults: content-type-text, page-ignores-limit")
+    assert target["cells_zh"][0].startswith("内置参考平台")
+    assert _row(matrix, "interrupted")["cells"] == ["no", "no"]
+    assert sum(1 for w in matrix["warnings"] if "bundled reference platform (a demonstration)" in w) == 2
+    table = render_table(matrix)
+    for label in ("target", "platform identity", "TLS certificate", "run date", "seed", "interrupted",
+                  "passes machine-checked", "passes self-attested"):
+        assert any(line.startswith(label + " ") for line in table.splitlines()), label
+
+
+def test_interrupted_runs_and_self_attested_passes_are_marked_apart(runs):
+    vendor, other = load(runs["clean"]), load(runs["clean"])
+    vendor["interrupted"] = True
+    vendor["target"] = {**vendor["target"], "reference_platform": False, "base_url": "https://bid.example/api",
+                        "platform": {"name": "Bid\x1b[31m", "vendor": "甲公司", "version": "2.1"},
+                        "tls_fingerprint": "sha256:" + "c" * 64}
+    first = vendor["requirements"][0]
+    first["checks"] = [{"name": "institutions.attested", "params": {"topic": "x"}, "verdict": "pass",
+                        "message": "attested by a vendor's manager", "findings": [], "evidence": []}]
+    matrix = compare([("vendor", vendor), ("other", other)])
+    assert _row(matrix, "passes.attested")["cells"] == ["1", "0"]
+    passes = sum(1 for r in other["requirements"] if r["verdict"] == "pass")
+    assert _row(matrix, "passes.machine")["cells"] == [str(passes - 1), str(passes)]
+    assert _row(matrix, "interrupted")["cells"] == ["yes: partial report", "no"]
+    assert _row(matrix, "certificate")["cells"] == ["sha256:" + "c" * 64, "none (http)"]
+    assert any("vendor: the run was interrupted" in w for w in matrix["warnings"])
+    assert any("vendor: 1 passes rest on the vendor's own attestation" in w for w in matrix["warnings"])
+    table = render_table(matrix)
+    assert "\x1b" not in table and "Bid\\x1b[31m 2.1, 甲公司" in table  # a platform's string is escaped
+    html = render_compare(matrix, lang="zh")
+    assert "\x1b" not in html and "是:报告不完整" in html and "https://bid.example/api" in html
