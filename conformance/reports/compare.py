@@ -44,7 +44,8 @@ _SUBSYSTEM_LABELS = {"infrastructure": "基础设施", "governance-service": "�
 
 def _run(report: Mapping[str, Any]) -> dict[str, Any]:
     """What a report stands for: its target, declared identity, certificate, run date, seed, and how it passed."""
-    target = report.get("target") if isinstance(report.get("target"), dict) else {}
+    given = report.get("target")
+    target: Mapping[str, Any] = given if isinstance(given, dict) else {}
     passed = [r for r in report["requirements"] if r.get("verdict") == "pass"]
     attested = sum(1 for r in passed if is_attested(r))
     return {"base_url": target.get("base_url"), "reference_platform": bool(target.get("reference_platform")),
