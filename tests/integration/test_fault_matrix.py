@@ -20,6 +20,7 @@ from conformance.reference import FAULTS
 from conformance.reference.faults import EVERY, STARTUP, trace_consultations
 from conformance.runner import Runner, judges_traffic, oracles_last
 from conformance.session import RunSession
+from conformance.standards import installed
 from conformance.target import Target
 from conformance.verdicts import Verdict
 
@@ -40,16 +41,21 @@ def is_probe(requirement):
     return any(call.check.split(".")[0] in ("generated", "stateful") for call in requirement.checks)
 
 
-def non_passing(reference, profile, faults=(), *, probes=True, variants=(), only=None, trace=None):
+def non_passing(reference, profile, faults=(), *, probes=True, variants=(), only=None, trace=None, concurrency=1):
     """Requirement id -> verdict of every requirement that did not pass; ``only`` narrows the requirements run,
-    ``trace`` (a :class:`FaultTrace`) notes which fault switches each requirement made the platform ask about."""
+    ``trace`` (a :class:`FaultTrace`) notes which fault switches each requirement made the platform ask about;
+    ``concurrency`` above 1 runs the check calls ahead as a run does with --concurrency."""
     with reference(faults, variants=variants) as (base_url, token):
-        target = Target(base_url, token=token)
+        target = Target(base_url, token=token, connections=max(8, concurrency))
         try:
-            runner = Runner(RunSession(target, seed=20261125))
+            runner = Runner(RunSession(target, seed=20261125), concurrency=concurrency)
             results = []
             chosen = [r for r in oracles_last(profile.requirements)  # oracles judge the traffic of all the others
                       if (probes or not is_probe(r)) and (only is None or r.id in only)]
+            if concurrency > 1:
+                runner.plan(chosen)
+                results = [runner.run_requirement(r, profile.id) for r in chosen]
+                chosen = []
             late = [r for r in chosen if judges_traffic(r)]
             for req in [r for r in chosen if r not in late] + [None] + late:
                 if req is None:  # the oracles' requirements make their own requests before any judges the run
@@ -130,10 +136,57 @@ def test_fault_with_every_probe(reference, fault):
     assert non_passing(reference, home_profile(requirement), [fault]) == expected
 
 
+# A sample of the faults (every 40th by name) against their whole home profile with 8 check calls in flight:
+# exactly the verdicts of one at a time. The whole set runs under `slow`.
+_CONCURRENT_SAMPLE = sorted(f for f in FAULTS if not is_probe(home_profile(FAULTS[f].requirement).requirement(
+    FAULTS[f].requirement)))[::40]
+
+
+@pytest.mark.parametrize("profile_id", ["core", "guarantee"])
+def test_reference_platform_is_conformant_concurrently(profile_id):
+    assert non_passing(embedded_reference, PROFILES[profile_id], concurrency=8) == {}
+
+
+def _whole_profile_concurrently(fault):
+    requirement = FAULTS[fault].requirement
+    profile = home_profile(requirement)
+    expected = {requirement: "fail", **COLLATERAL.get(fault, {})}
+    observed = non_passing(embedded_reference, profile, [fault], concurrency=8)
+    for other in (set(observed) | set(expected)) - {requirement}:  # probes draw their own examples
+        if is_probe(profile.requirement(other)):
+            observed.pop(other, None)
+            expected.pop(other, None)
+    return observed, expected
+
+
+@pytest.mark.parametrize("fault", _CONCURRENT_SAMPLE)
+def test_fault_fails_exactly_its_requirement_concurrently(fault):
+    observed, expected = _whole_profile_concurrently(fault)
+    assert observed == expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_every_fault_concurrently(fault):
+    observed, expected = _whole_profile_concurrently(fault)
+    assert observed == expected
+
+
+# A local standard cannot add a fault to the reference platform: its standard.yaml names an existing fault whose
+# behaviour breaks its requirement too (lint checks the name; the test below checks that it does break it).
+DECLARED = sorted((d.requirement, d.fault) for s in installed() for d in s.faults)
+
+
 def test_every_requirement_of_every_profile_has_a_fault():
-    broken = {f.requirement for f in FAULTS.values()}
+    broken = {f.requirement for f in FAULTS.values()} | {requirement for requirement, _ in DECLARED}
     missing = sorted({r.id for p in PROFILES.values() for r in p.requirements} - broken)
     assert missing == [], f"requirements no reference-platform fault breaks: {missing}"
+
+
+@pytest.mark.parametrize(("requirement", "fault"), DECLARED)
+def test_a_declared_fault_fails_its_local_requirement(reference, requirement, fault):
+    profile = home_profile(requirement)
+    assert non_passing(reference, profile, [fault], only={requirement}) == {requirement: "fail"}
 
 
 def test_every_fault_targets_a_real_requirement():
