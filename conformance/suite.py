@@ -20,7 +20,7 @@ from .checks import validate_call
 from .errors import ConformanceError, ProfileError, UsageError
 from .escaping import terminal
 from .inputs import RunInputs
-from .options import resolve_env
+from .options import DEFAULT_CONCURRENCY, resolve_env
 from .preflight import PreflightError, TargetBinding, preflight
 from .profiles import Profile, Requirement, load_profile, profile_ids
 from .redaction import redact, redact_value, register_secrets
@@ -195,6 +195,12 @@ class ConformancePlugin:
         self._binding: TargetBinding | None = None  # set by the preflight this process makes
         self.results: dict[str, dict[str, RequirementResult]] = {p.id: {} for p in self.profiles}
         self.started_at = _now()
+        # A platform elsewhere gets several requests at once; the bundled one runs in this process, where the
+        # suite's threads would only take turns with it (and its sockets) for the one interpreter.
+        chosen = config.getoption("sc_concurrency")
+        self.concurrency = chosen if chosen is not None else (DEFAULT_CONCURRENCY if self.base_url else 1)
+        if self.concurrency < 1:
+            raise pytest.UsageError(f"--concurrency must be at least 1, got {self.concurrency}")
         self._runner: Runner | None = None
         self._stack = contextlib.ExitStack()
         self.worker = getattr(config, "workerinput", None) is not None
@@ -242,7 +248,7 @@ class ConformancePlugin:
         items[:] = [i for i in items if not late(i)] + [i for i in items if late(i)]
         # what the oracles will judge: the own checks of every late requirement run before the first is judged
         # (a worker of pytest-xdist runs only some items, so there each oracle judges what its worker sent)
-        self._planned = [] if self.worker else [i.requirement for i in items if late(i)]
+        self._planned = [] if self.worker else [i.requirement for i in items if isinstance(i, RequirementItem)]
 
     def pytest_collect_file(self, file_path: Path, parent: pytest.Collector) -> ProfileFile | None:
         profile = self.by_path.get(file_path.resolve())
@@ -265,7 +271,8 @@ class ConformancePlugin:
                     raise pytest.UsageError(str(exc)) from None
             target = self._target(base_url, token)
             self._stack.callback(target.close)
-            self._runner = Runner(RunSession(target, seed=self.seed, **self.inputs.session_kwargs()))
+            self._runner = Runner(RunSession(target, seed=self.seed, **self.inputs.session_kwargs()),
+                                  concurrency=self.concurrency)
             self._runner.plan(getattr(self, "_planned", []))
         return self._runner
 
@@ -273,7 +280,8 @@ class ConformancePlugin:
         try:
             return Target(base_url, token=token, timeout=self.config.getoption("sc_timeout"),
                           retry_budget=self.config.getoption("sc_retry_budget"),
-                          run_id=f"sc-{self.seed}", **self.inputs.target_kwargs())
+                          run_id=f"sc-{self.seed}", connections=max(8, self.concurrency),
+                          **self.inputs.target_kwargs())
         except ValueError as exc:
             raise pytest.UsageError(str(exc)) from None
 
@@ -363,6 +371,9 @@ class ConformancePlugin:
             target["rate_limits"] = self._runner.session.target.rate_limits.to_json()
             target["exchanges"] = self._runner.session.traffic.count
             target["judgements"] = self._runner.session.traffic.judgements
+            # check calls in flight at once, and the longest run of requests that had to follow one another
+            target["concurrency"] = {"in_flight": self._runner.concurrency,
+                                     "critical_path": self._runner.critical_path}
         return target
 
     def pytest_runtest_teardown(self, item: pytest.Item) -> None:
