@@ -234,3 +234,20 @@ def test_html_and_summary_show_the_evaluation_escaped(runs):
     summary = markdown_summary(report)
     assert f"total **{evaluation['total']}**, grade **{evaluation['grade']['title']['en']}**" in summary
     assert "[click](https" not in summary and r"\[click\]\(https" in summary
+
+
+def test_the_specification_publishes_the_scheme_and_every_formula(tmp_path):
+    from conformance.tools.standard import build_site
+
+    site = build_site(tmp_path / "site", standards=[])
+    assert "zh/evaluation.html" in site.pages and "en/evaluation.html" in site.pages
+    en = (tmp_path / "site" / "en" / "evaluation.html").read_text(encoding="utf-8")
+    zh = (tmp_path / "site" / "zh" / "evaluation.html").read_text(encoding="utf-8")
+    for formula in ("summary.score", "level weights SHALL 3", "(v − zero_at) ÷ (full_at − zero_at)",
+                    "total = Σ share × score ÷ Σ share of the assessed indicators", "T/ZGCSC 003-2023"):
+        assert formula in en, formula
+    assert "应(SHALL)3" in zh and "总分 = Σ 占比 × 得分 ÷ Σ 已评占比" in zh
+    for first in load_scheme()["indicators"]:
+        assert f'id="{first["id"]}"' in en and all(f'id="{s["id"]}"' in zh for s in first["indicators"])
+    assert 'href="../schemas/suite/evaluation.json"' in en and (tmp_path / "site/schemas/suite/evaluation.json").is_file()
+    assert 'href="../en/evaluation.html"' in (tmp_path / "site" / "en" / "conventions.html").read_text(encoding="utf-8")

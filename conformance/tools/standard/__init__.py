@@ -30,6 +30,7 @@ import yaml
 from ...catalogue import Catalogue, catalogue
 from ...checks import load_builtin_checks
 from ...credentials import ROLES
+from ...evaluation import load_scheme
 from ...fixtures import fixture_names, load_fixture
 from ...generation._classes import MALFORMED, rule_rows
 from ...loading import write_file
@@ -277,6 +278,7 @@ def build_site(out: str | Path, *, variants: Iterable[Any] = (), profiles: Itera
     w.page("conventions.html.j2", "conventions.html", problems=_problem_codes())
     w.page("settles.html.j2", "settles.html")
     w.page("not-covered.html.j2", "not-covered.html", manual=_manual_requirements(views))
+    w.page("evaluation.html.j2", "evaluation.html", scheme=load_scheme())  # the formula of every score
     w.page("vendor-guide.html.j2", "vendor-guide.html", manual=_manual_requirements(views),
            all_scopes=list(cat.scopes))
     w.page("endpoints.html.j2", "endpoints.html", endpoints=_endpoints(cat))
