@@ -393,11 +393,14 @@ class Target:
               ) -> tuple[bytes, httpx.Response, bool]:
         """Send, then read the raw body under the size cap and the wall clock, inflating it boundedly."""
         seconds = f"{round(min(self.timeout, max(limit - time.monotonic(), 0)), 2):g}"
+        # which bound cut the request: its own --timeout, or the run's --deadline coming sooner
+        bound = ("the run's deadline (--deadline) came first" if self.deadline is not None and limit >= self.deadline
+                 else "each request may take at most --timeout seconds in all")
         try:
             response = self._client.send(request, stream=True)
         except httpx.TimeoutException as exc:
             raise TargetError(f"{method} {path}: no answer within {seconds} s ({type(exc).__name__}); "
-                              "each request may take at most --timeout seconds in all") from None
+                              f"{bound}") from None
         except httpx.HTTPError as exc:
             raise TargetError(f"{method} {path}: {type(exc).__name__}: {self.redact(str(exc))[:300]}") from None
         try:
@@ -408,9 +411,9 @@ class Target:
                 if decoder.exceeded:
                     break
                 if time.monotonic() > limit:
-                    raise TargetError(f"{method} {path}: body still arriving after {seconds} s")
+                    raise TargetError(f"{method} {path}: body still arriving after {seconds} s; {bound}")
         except httpx.TimeoutException:
-            raise TargetError(f"{method} {path}: body still arriving after {seconds} s") from None
+            raise TargetError(f"{method} {path}: body still arriving after {seconds} s; {bound}") from None
         except httpx.HTTPError as exc:
             raise TargetError(f"{method} {path}: reading the body failed: {type(exc).__name__}") from None
         except (ValueError, zlib.error) as exc:

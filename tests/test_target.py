@@ -167,3 +167,34 @@ def test_retry_after_values(header, seconds):
     from conformance.target import retry_after
 
     assert retry_after(header) == seconds
+
+
+def _silent_server():
+    """A loopback server that accepts connections and never answers."""
+    import socket
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    return server, f"http://127.0.0.1:{server.getsockname()[1]}"
+
+
+@pytest.mark.parametrize("cut_by", ["deadline", "timeout"])
+def test_a_request_cut_short_names_the_bound_that_cut_it(cut_by):
+    """A run cut by --deadline must not blame --timeout (issue 18), and the other way round."""
+    import time
+
+    server, base = _silent_server()
+    try:
+        if cut_by == "deadline":
+            target = Target(base, timeout=30, deadline=time.monotonic() + 0.3)
+        else:
+            target = Target(base, timeout=0.3)
+        with pytest.raises(TargetError) as caught:
+            target.request("GET", "/x")
+        target.close()
+    finally:
+        server.close()
+    message = str(caught.value)
+    assert ("--deadline" in message) == (cut_by == "deadline")
+    assert ("--timeout" in message) == (cut_by == "timeout")
