@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import shutil
+from pathlib import Path
 
 import yaml
 
@@ -68,3 +69,35 @@ def test_cli_diff_and_matrix(tmp_path, capsys):
     assert capsys.readouterr().out.startswith(f"# core: {load_profile('core').version} → 1.1.0")
     assert main(["profiles", "matrix", "core", "--format", "csv", "-o", str(tmp_path / "m.csv")]) == 0
     assert (tmp_path / "m.csv").read_text(encoding="utf-8").startswith(",".join(COLUMNS))
+
+
+def test_diff_of_core_against_a_city_lists_its_schemas_fixtures_and_reasons():
+    """A city profile is read with the national schemas and its standard's own: nothing national is 'removed'."""
+    markdown = diff_profiles("core", "harbour-city")
+    section = {title: body for title, body in (part.split("\n", 1) for part in markdown.split("## ")[1:])}
+    assert "None." in section["Removed (0)"] and "HBC-WO-001" in section["Added (35)"]
+    assert section["Schemas changed (1)"].strip() == "- added `harbour-city: harbour-city.json`"
+    assert ("`work-orders/valid/harbour-district` (harbour-city/fixtures/work-orders/valid/harbour-district.json)"
+            in section["Local fixtures (1)"])
+    tightened = section["Tightened (1)"]
+    assert "CORE-TRACE-001 | SHALL" in tightened and "SHOULD → SHALL \\(harbour-city\\)\\: the harbour city" in tightened
+
+
+def test_matrix_marks_local_fixtures_and_schemas_and_every_override():
+    rows = {r["requirement"]: r for r in matrix_rows(load_profile("example-city"))}
+    local = rows["EXC-WO-001"]
+    assert "work-orders/valid/city-street-code (local)" in local["fixtures"].split("; ")
+    assert "work-orders/valid/minimal" in local["fixtures"].split("; ")  # the national fixture, unmarked
+    assert "example-city.json#/$defs/work-order (local)" in local["schemas"].split("; ")
+    assert rows["CORE-VAL-009"]["override"] == ("SHOULD → SHALL (example-city): the city's data exchange drops "
+                                                "nothing silently: unknown fields are refused")
+    assert rows["CORE-DISC-001"]["override"] == ""
+    assert "| SHOULD → SHALL \\(example-city\\)" in to_markdown(list(rows.values()))
+
+
+def test_matrix_and_lint_of_a_standard_cover_its_own_profiles(capsys):
+    harbour = str(Path(__file__).resolve().parents[2] / "examples" / "harbour-city")
+    assert main(["profiles", "matrix", "--standard", harbour, "--format", "csv"]) == 0
+    parsed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert {r["profile"] for r in parsed} >= {"harbour-city", "core"} and len(parsed) == 80
+    assert main(["profiles", "lint", "--strict", "--standard", harbour]) == 0
