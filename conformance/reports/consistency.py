@@ -56,8 +56,8 @@ def first_disagreement(report: Mapping[str, Any]) -> Disagreement | None:
     """The first derived value of ``report`` that differs from its recomputation, or ``None``.
 
     Bottom-up: each check from its findings, each requirement from its checks, then the selection, the
-    waivers used, the summary (counts and score) and last the profile verdict, so the pointer names the
-    value that was edited rather than one that follows from it.
+    waivers used, the summary (counts and score), the evaluation (on its scheme, when installed here) and last
+    the profile verdict, so the pointer names the value that was edited rather than one that follows from it.
     """
     try:
         return next(_disagreements(report), None)
@@ -86,7 +86,23 @@ def _disagreements(report: Mapping[str, Any]) -> Iterator[Disagreement]:
     summary["unique_failures"] = unique_failures(requirements)
     for key, value in summary.items():
         yield from _differ(f"/summary/{key}", value, report["summary"].get(key, _ABSENT))
+    if isinstance(report.get("evaluation"), dict):
+        yield from _evaluation(report, report["evaluation"])
     yield from _profile_verdict(report, results, not_run, facts)
+
+
+def _evaluation(report: Mapping[str, Any], recorded: Mapping[str, Any]) -> Iterator[Disagreement]:
+    """The evaluation scored again on the scheme it names, when that scheme (same digest) is installed here."""
+    from ..evaluation import evaluate_report, scheme_of
+
+    try:
+        scheme = scheme_of(report)
+    except ConformanceError:
+        return
+    named = recorded.get("scheme")
+    if not isinstance(named, dict) or scheme.get("digest") != named.get("digest"):
+        return  # scored on a scheme this installation does not hold: only a trusted signature speaks for it
+    yield from _differ("/evaluation", evaluate_report(report, scheme), recorded)
 
 
 def _requirement(entry: Mapping[str, Any], at: str, facts: Mapping[str, tuple[str, str, str | None]] | None

@@ -173,3 +173,13 @@ def test_baseline_refuses_an_inconsistent_report(runs, tmp_path):
                    "-k", "CORE-DISC-001", cwd=tmp_path)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "/summary/by_verdict/fail" in done.stderr
+
+
+def test_an_edited_evaluation_is_named_when_its_scheme_is_installed_here(runs):
+    report = load(runs["faulty"])
+    assert "evaluation" in report and first_disagreement(report) is None
+    report["evaluation"]["total"] = 100.0
+    found = first_disagreement(report)
+    assert found is not None and found.pointer == "/evaluation/total" and found.found == 100.0
+    report["evaluation"]["scheme"]["digest"] = "sha256:" + "0" * 64  # a scheme not installed here: not recomputed
+    assert first_disagreement(report) is None
