@@ -487,6 +487,15 @@ class ConformancePlugin:
                                         f"(created_records in the report; {prefix}cleanup deletes them where "
                                         "the platform offers DELETE)")
 
+    @pytest.hookimpl(trylast=True)
+    def pytest_keyboard_interrupt(self, excinfo: Any) -> None:
+        """In the CLI door Ctrl-C is one line of ours (exit 130, the partial report marked), not pytest's banner with
+        a path inside the suite; the pytest door keeps pytest's own."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None and self.config.stash.get(OPTION_PREFIX, "--sc-") == "--":
+            reporter._report_keyboardinterrupt = lambda: reporter.write_sep(
+                "!", "interrupted (Ctrl-C): what finished is in the partial report, marked interrupted")
+
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         written = getattr(self, "written", [])
         if not written:
@@ -494,7 +503,7 @@ class ConformancePlugin:
         terminalreporter.section("smart-community conformance")
         for report, path in written:
             counts = report["summary"]["by_verdict"]
-            shown = ", ".join(f"{n} {v}" for v, n in counts.items() if n)
+            shown = ", ".join(f"{n} {v}" for v, n in counts.items() if n) or "no requirement finished"
             verdict = report["verdict"]
             markup = {"green": verdict == "conformant", "red": verdict == "not-conformant",
                       "yellow": verdict == "incomplete", "bold": True}
@@ -502,7 +511,8 @@ class ConformancePlugin:
             terminalreporter.write(verdict.upper(), **markup)
             unique = report["summary"].get("unique_failures", {}).get("count", 0)
             shown += f"; {unique} unique failure{'s' if unique != 1 else ''}" if unique else ""
-            terminalreporter.write_line(f"  ({shown}; score {report['summary']['score']}) → {path}")
+            score = report["summary"]["score"]
+            terminalreporter.write_line(f"  ({shown}; {'no score' if score is None else f'score {score}'}) → {path}")
             for line in waiver_lines(report):
                 terminalreporter.write_line("  " + terminal(redact(line), newlines=False), yellow=True)
         prefix = self.config.stash.get(OPTION_PREFIX, "--sc-")

@@ -82,6 +82,9 @@ def test_ctrl_c_exits_130_and_marks_the_partial_report_interrupted(tmp_path):
     assert process.returncode == 130, stdout + stderr
     assert "Traceback" not in stderr
     assert "interrupted" in stderr.splitlines()[-1]
+    # one line of ours, not pytest's banner with a path inside the suite, and no "score None" (issue 18)
+    assert "interrupted (Ctrl-C)" in stdout and "KeyboardInterrupt" not in stdout and "full traceback" not in stdout
+    assert "score None" not in stdout and "(;" not in stdout
     report = json.loads((tmp_path / "reports" / "core" / "report.json").read_text(encoding="utf-8"))
     assert report["interrupted"] is True
     assert report["verdict"] == "incomplete"
