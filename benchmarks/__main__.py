@@ -9,6 +9,8 @@
                    (SC_BENCH_MUTANTS=N samples N, seeded by SC_BENCH_SEED; =all runs every one)
     latency        every bundled profile through a proxy adding 0/20/50 ms per request, at --concurrency 1
                    and the default: wall times, their ratio, requests and the longest chain
+    registry       the certification service: 40 certifications (profile core) queued on one and on two Celery
+                   workers against redis-server; runs per minute
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ("certification", "overhead", "validation", "pagination", "peer", "mutation", "latency")
+NAMES = ("certification", "overhead", "validation", "pagination", "peer", "mutation", "latency", "registry")
 
 
 def main(argv: list[str]) -> int:

@@ -152,6 +152,9 @@ def create_app(ctx: Context, dispatcher: Dispatcher, operator_token: str) -> Fas
             certificate = session.get(Certificate, run.outcome_certificate_id) if run.outcome_certificate_id else None
             return {"id": run.id, "platform": run.platform_id, "profile": run.profile_id, "state": run.state,
                     "trigger": run.trigger, "verdict": run.verdict, "exit_code": run.exit_code, "error": run.error,
+                    **{name: (value.isoformat() if value else None) for name, value in (
+                        ("queued_at", run.queued_at), ("started_at", run.started_at),
+                        ("finished_at", run.finished_at))},
                     "report": f"/reports/{run.report_digest}.json" if run.report_digest else None,
                     "certificate": {"id": certificate.id, "status": certificate.status} if certificate else None}
 
