@@ -36,3 +36,9 @@ def test_the_registry_command_comes_from_the_entry_point():
     (entry,) = [e for e in entry_points(group="sc_conformance.commands") if e.name == "registry"]
     assert entry.load() is conformance_registry.main
     assert sorted(conformance_registry.__all__) == conformance_registry.__all__
+
+
+def test_ci_installs_the_parts_the_registry_tests_start():
+    ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text(encoding="utf-8")
+    install = ci[ci.index("apt-get install"):ci.index(">/dev/null; }")]
+    assert "postgresql" in install.split() and "redis-server" in install.split()
