@@ -6,6 +6,7 @@ import functools
 import hashlib
 import importlib.util
 import marshal
+import re
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
@@ -61,15 +62,32 @@ def summarise(results: list[RequirementResult]) -> dict[str, Any]:
     }
 
 
+# What varies between two findings of one root cause: the records, values and counts the run happened to meet.
+_VARYING = (
+    (re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\""), "'…'"),  # quoted values
+    (re.compile(r"(?<=/)[^/\s?#()]*\d[^/\s?#()]*"), "{id}"),  # path segments holding a digit: record ids
+    (re.compile(r"\b(?![1-5]\d\d\b)\d+(\.\d+)?\b"), "N"),  # counts, positions, sizes (not HTTP statuses)
+)
+
+
+def failure_shape(message: str) -> str:
+    """A finding's message with the records, values and counts it met replaced: two failures of one root cause on
+    different records (the same code) read the same."""
+    for pattern, placeholder in _VARYING:
+        message = pattern.sub(placeholder, message)
+    return message
+
+
 def unique_failures(requirements: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """Failing findings counted once each: the same (code, message) reached by several requirements
-    (a check call they share) is one failure to fix. ``by_code`` counts them per finding code."""
+    """Failing findings counted once per root cause: the same code and the same message once the records, values
+    and counts it met are set aside (:func:`failure_shape`) — reached by several requirements, on several records,
+    is one failure to fix. ``by_code`` counts them per finding code."""
     seen: set[tuple[str, str]] = set()
     for requirement in requirements:
         for check in requirement.get("checks", []):
             for finding in check.get("findings", []):
                 if finding.get("verdict") == "fail":
-                    seen.add((finding.get("code") or "", finding["message"]))
+                    seen.add((finding.get("code") or "", failure_shape(finding["message"])))
     by_code = Counter(code or "uncoded" for code, _ in seen)
     return {"count": len(seen), "by_code": dict(sorted(by_code.items()))}
 
