@@ -82,10 +82,3 @@ class Settings:
                    validity=_number("SC_REGISTRY_VALIDITY", 365 * 86400.0),
                    run_timeout=_number("SC_REGISTRY_RUN_TIMEOUT", 1800.0),
                    workers=int(_number("SC_REGISTRY_WORKERS", 2)))
-
-    def environment(self) -> dict[str, str]:
-        """What a Celery worker needs to act for this service."""
-        env = {"SC_REGISTRY_DB": self.db_url, "SC_REGISTRY_KEY": str(self.key_path), "SC_REGISTRY_URL": self.public_url}
-        if self.broker:
-            env["SC_REGISTRY_BROKER"] = self.broker
-        return env

@@ -41,14 +41,14 @@ def make_app(broker: str) -> Celery:
         beat_schedule={"sweep": {"task": "conformance_registry.sweep", "schedule": min(every, 3600.0)}},
     )
 
-    @celery.task(name="conformance_registry.run", autoretry_for=(OperationalError,), retry_backoff=5,
+    @celery.task(name="conformance_registry.run", shared=False, autoretry_for=(OperationalError,), retry_backoff=5,
                  max_retries=3)
     def run_certification(run_id: str) -> str | None:
         from .jobs import execute
 
         return execute(_ctx(), run_id)
 
-    @celery.task(name="conformance_registry.sweep")
+    @celery.task(name="conformance_registry.sweep", shared=False)
     def sweep_task() -> int:
         from .service import sweep
 
