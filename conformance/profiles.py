@@ -19,11 +19,12 @@ from typing import Any
 import yaml
 
 from . import validated
-from .errors import ProfileError, did_you_mean
+from .errors import ProfileError, SchemaError, did_you_mean
 from .escaping import CONTROLS
+from .fixtures import fixture_problem
 from .loading import LoadError, StrictLoader, read_text
 from .resources import profile_dirs, profiles_dir, schemas_dir
-from .schemas import national_store
+from .schemas import national_store, schema_store
 
 __all__ = [
     "CheckCall",
@@ -375,6 +376,27 @@ def _check_problems(raw: _Raw, calls: tuple[CheckCall, ...], at: JsonPath,
     for index, call in enumerate(calls):
         for param, problem in validate_check(call.check, call.params):
             raise raw.error(problem, at + (index,) + (("params", param) if param else ("check",)))
+        for where, problem in _missing_inputs(call):  # what the check would find missing only when it runs
+            raise raw.error(problem, at + (index, "params", *where))
+
+
+def _missing_inputs(call: CheckCall) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Fixtures named in a list (``fixtures: […]``) and schemas (``schema``) that resolve nowhere: in the local
+    standards first, then the national base."""
+    for param, value in call.params.items():
+        if param.endswith("fixtures") and isinstance(value, list):
+            for position, name in enumerate(value):
+                problem = fixture_problem(str(name))
+                if problem:
+                    yield (param, position), problem
+        elif param.endswith("schema") and isinstance(value, str):
+            try:
+                schema_store().validator(value)
+            except SchemaError as exc:
+                if "no schema at" not in str(exc):
+                    raise  # the store itself is broken (a local schema that is not JSON): its own one-line error
+                yield (param,), (f"no schema {value!r}: not a file of a local standard's schemas/ nor of the national "
+                                 "base, and no schema has that $id")
 
 
 def load_profile(

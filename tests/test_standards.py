@@ -332,3 +332,28 @@ def test_text_of_the_doc_examples_holds():
                     "run --standard examples/harbour-city --profile harbour-city",
                     "standard build --standard examples/harbour-city -o"):
         assert command in readme, textwrap.shorten(command, 60)
+
+
+def test_run_refuses_a_missing_local_fixture_before_it_starts(city, capsys):
+    profile = city / "profiles" / "river-town.yaml"
+    profile.write_text(PROFILE.replace("river-ferry", "river-fery"), encoding="utf-8")
+    assert main(["run", "--standard", str(city), "--profile", "river-town"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{profile}:22: requirements[0] (RVT-WO-001).checks[0].params.fixtures[0]: " \
+                                   "no fixture 'work-orders/valid/river-fery'" in err
+
+
+def test_lint_reads_the_local_fixtures_and_the_national_version(city, capsys):
+    valid = city / "fixtures" / "work-orders" / "valid"
+    (valid / "deep.json").write_text("[" * 100_000, encoding="utf-8")
+    (valid / "no-description.json").write_text(json.dumps({k: v for k, v in FIXTURE.items() if k != "description"}),
+                                               encoding="utf-8")
+    (city / "fixtures" / "work-order" / "valid").mkdir(parents=True)
+    (city / "fixtures" / "work-order" / "valid" / "x.json").write_text("{}", encoding="utf-8")
+    (city / "standard.yaml").write_text(STANDARD.replace("national: 1.0.0", "national: 1.1.0"), encoding="utf-8")
+    assert main(["profiles", "lint", "--standard", str(city), "river-town"]) == 1
+    out = capsys.readouterr().out
+    assert f"{valid / 'deep.json'}: the JSON is nested too deeply to be a fixture file" in out
+    assert f"{valid / 'no-description.json'}: a valid fixture the national create schema refuses at /: " in out
+    assert "did you mean 'work-orders'?" in out
+    assert f"{city / 'standard.yaml'}:4: warning: national: extends national 1.1.0, but the suite holds" in out

@@ -6,6 +6,7 @@ shows its override and reason; the fixtures the profiles name are listed with wh
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,8 @@ from ..standards import standard_of
 from .lint import requirement_inputs
 
 __all__ = ["diff_profiles", "diff_schemas", "schemas_beside"]
+
+_PLAIN = re.compile(r"[A-Za-z0-9_./:$ -]+")  # shown as code unchanged; anything else escaped
 
 
 def schemas_beside(profile_path: Path) -> Path:
@@ -43,6 +46,12 @@ def _profile_schemas(profile_path: Path) -> dict[str, Any]:
     return {**_documents(schemas_dir()), **own}
 
 
+def _code(text: str) -> str:
+    """A file or member name as code; names from a local standard's folder are input, so a backtick or a control
+    character in one cannot end the code span or reach a terminal."""
+    return f"`{text}`" if _PLAIN.fullmatch(text) else markdown_words(text)
+
+
 def _schema_change(old: dict[str, Any], new: dict[str, Any]) -> str:
     """Properties and required members added or removed, at any depth, by JSON path."""
     notes: list[str] = []
@@ -51,11 +60,11 @@ def _schema_change(old: dict[str, Any], new: dict[str, Any]) -> str:
         if not (isinstance(a, dict) and isinstance(b, dict)):
             return
         pa, pb = a.get("properties") or {}, b.get("properties") or {}
-        notes.extend(f"+ `{at}/{k}`" for k in pb if k not in pa)
-        notes.extend(f"− `{at}/{k}`" for k in pa if k not in pb)
-        ra, rb = set(a.get("required", [])), set(b.get("required", []))
-        notes.extend(f"now required `{at}/{k}`" for k in sorted(rb - ra))
-        notes.extend(f"no longer required `{at}/{k}`" for k in sorted(ra - rb))
+        notes.extend(f"+ {_code(f'{at}/{k}')}" for k in pb if k not in pa)
+        notes.extend(f"− {_code(f'{at}/{k}')}" for k in pa if k not in pb)
+        ra, rb = set(map(str, a.get("required", []))), set(map(str, b.get("required", [])))
+        notes.extend(f"now required {_code(f'{at}/{k}')}" for k in sorted(rb - ra))
+        notes.extend(f"no longer required {_code(f'{at}/{k}')}" for k in sorted(ra - rb))
         for k in pa.keys() & pb.keys():
             walk(pa[k], pb[k], f"{at}/{k}")
         da, db = a.get("$defs") or {}, b.get("$defs") or {}
@@ -71,9 +80,9 @@ def diff_schemas(old_root: Path, new_root: Path) -> list[str]:
 
 
 def _diff_documents(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
-    lines = [f"- added `{name}`" for name in new if name not in old]
-    lines += [f"- removed `{name}`" for name in old if name not in new]
-    lines += [f"- changed `{name}`: {_schema_change(old[name], new[name])}"
+    lines = [f"- added {_code(name)}" for name in new if name not in old]
+    lines += [f"- removed {_code(name)}" for name in old if name not in new]
+    lines += [f"- changed {_code(name)}: {_schema_change(old[name], new[name])}"
               for name in old if name in new and old[name] != new[name]]
     return lines
 
@@ -145,7 +154,7 @@ def _fixtures(profile: Profile) -> dict[str, str]:
 
 def _fixture_lines(old: Profile, new: Profile) -> list[str]:
     before, after = _fixtures(old), _fixtures(new)
-    lines = [f"- added `{markdown_words(name)}` ({markdown_words(where)})" for name, where in after.items()
+    lines = [f"- added {_code(name)} ({markdown_words(where)})" for name, where in after.items()
              if name not in before]
-    lines += [f"- no longer named `{markdown_words(name)}`" for name in before if name not in after]
+    lines += [f"- no longer named {_code(name)}" for name in before if name not in after]
     return lines

@@ -18,8 +18,9 @@ from pathlib import Path
 from ..catalogue import catalogue
 from ..checks import validate_call
 from ..errors import ConformanceError, ProfileError, did_you_mean
-from ..fixtures import fixture_names, fixture_problem, load_fixture
+from ..fixtures import fixture_names, fixture_problem, load_fixture, resolve
 from ..generation import KINDS, kinds_of_error
+from ..loading import LoadError, json_file
 from ..profiles import Profile, Requirement, _load_yaml, _schema_error, load_profile, locate
 from ..resources import fixtures_dir, profiles_dir, schemas_dir
 from ..schemas import schema_store
@@ -178,6 +179,11 @@ def standard_problems(standard: Standard, faults: Mapping[str, list[str]]) -> li
     """What is wrong in a standard itself: declared faults that do not exist or name no requirement of its profiles,
     fixtures and schemas that shadow the national base's or another searched standard's."""
     problems: list[Problem] = []
+    if standard.national != catalogue().version:
+        problems.append(Problem(str(standard.file), _line_of(standard, "national"), None,
+                                f"national: extends national {standard.national}, but the suite holds national "
+                                f"{catalogue().version}; check the standard against it and update national",
+                                "warning"))
     known = sorted({name for names in faults.values() for name in names})
     own = {req.id for path in standard.profile_paths() for req in _safe_requirements(path)}
     for declared in standard.faults:
@@ -201,6 +207,7 @@ def standard_problems(standard: Standard, faults: Mapping[str, list[str]]) -> li
             if problem is not None:
                 problems.append(Problem(problem.file or str(path), problem.line, None,
                                         f"{problem.field + ': ' if problem.field else ''}{problem.reason}"))
+    problems += _fixture_file_problems(standard)
     for kind, national in (("fixtures", fixtures_dir()), ("schemas", schemas_dir())):
         mine = _relative_files(standard.root / kind)
         for name in sorted(mine & _relative_files(national)):
@@ -215,6 +222,37 @@ def standard_problems(standard: Standard, faults: Mapping[str, list[str]]) -> li
                                         f"standard {other.id!r} ({other.root}) has {kind}/{name} too: whichever is "
                                         "searched first wins; give it a name of its own", "warning"))
     return problems
+
+
+def _fixture_file_problems(standard: Standard) -> Iterator[Problem]:
+    """A local fixture that is not JSON, names no collection of the catalogue, or (under ``valid/``) is refused by
+    the national create schema: the platform would rightly refuse it, whatever the local schema says."""
+    folder = standard.folder("fixtures")
+    if folder is None:
+        return
+    collections = catalogue().collections
+    for path in sorted(folder.rglob("*.json")):
+        parts = path.relative_to(folder).parts
+        try:
+            payload = json_file(path, "fixture")
+        except LoadError as exc:
+            yield Problem(str(path), exc.line, None, str(exc).removeprefix(f"{path}:").lstrip("0123456789: "))
+            continue
+        if len(parts) != 3 or parts[1] not in ("valid", "invalid") or parts[0] not in collections:
+            yield Problem(str(path), None, None, "a fixture lives at fixtures/<collection>/{valid,invalid}/<name>.json"
+                          f" with a collection of the catalogue{did_you_mean(parts[0], collections)}")
+            continue
+        if parts[1] == "valid":
+            errors = schema_store().errors(collections[parts[0]].create_schema, resolve(payload, lambda _: "ref-1"))
+            if errors:
+                where = "/" + "/".join(map(str, errors[0].absolute_path))
+                yield Problem(str(path), None, None, f"a valid fixture the national create schema refuses at {where}: "
+                                                     f"{errors[0].message}")
+
+
+def _line_of(standard: Standard, key: str) -> int | None:
+    _, lines = _load_yaml(standard.file)
+    return lines.get((key,))
 
 
 def _safe_requirements(path: Path) -> tuple[Requirement, ...]:
