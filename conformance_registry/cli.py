@@ -72,10 +72,14 @@ def serve(args: argparse.Namespace) -> int:
 
     listener = socket.create_server((args.host, args.port))
     port = listener.getsockname()[1]
-    settings = Settings.from_env(db=args.db, key=args.key, broker=args.broker,
-                                 public_url=os.environ.get("SC_REGISTRY_URL") or f"http://{args.host}:{port}")
-    ctx = open_context(settings)
-    migrate(ctx.sessions.kw["bind"])
+    try:
+        settings = Settings.from_env(db=args.db, key=args.key, broker=args.broker,
+                                     public_url=os.environ.get("SC_REGISTRY_URL") or f"http://{args.host}:{port}")
+        ctx = open_context(settings)
+        migrate(ctx.sessions.kw["bind"])
+    except BaseException:
+        listener.close()
+        raise
     dispatcher: Dispatcher
     if settings.broker:
         dispatcher = CeleryDispatcher(settings.broker)
@@ -111,7 +115,10 @@ COMMANDS = {"serve": serve, "certify": certify, "recertify": recertify, "verify"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    try:
+        args = _parser().parse_args(argv)
+    except SystemExit as exc:  # a usage error (2) or --help (0), as a status the caller returns
+        return int(exc.code or 0)
     try:
         return COMMANDS[args.command](args)
     except RegistryError as exc:
