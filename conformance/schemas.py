@@ -110,14 +110,15 @@ class SchemaStore:
 
     def _check_documents(self) -> None:
         # the meta-validation depends only on the bytes (remembered); the format probes on what is installed
+        # A local standard's schemas are checked every time: the cache directory vouches for nobody's files but ours.
+        national = sorted(uri for uri in self.documents if self.paths[uri].is_relative_to(self.root))
         key = validated.digest("schemas", version("jsonschema").encode(),
-                               *(self.paths[uri].read_bytes() for uri in sorted(self.documents)))
-        # a local standard's schemas are checked every time: the cache directory vouches for nobody's files but ours
-        valid = not self.local and validated.passed(key)
+                               *(self.paths[uri].read_bytes() for uri in national))
+        valid = validated.passed(key)
         checker = format_checker()
         for uri, document in self.documents.items():
             try:
-                if not valid:
+                if not (valid and self.paths[uri].is_relative_to(self.root)):
                     Draft202012Validator.check_schema(document)
             except Exception as exc:  # jsonschema.SchemaError, with its message
                 raise SchemaError(f"{self.paths[uri]}: not a valid 2020-12 schema: {exc}") from exc
@@ -133,7 +134,7 @@ class SchemaStore:
                         f"format {name!r} (used by {self.paths[uri].name}) has no working checker: "
                         f"it accepted {probe!r}. Install jsonschema[format-nongpl]."
                     )
-        if not valid and not self.local:
+        if not valid:
             validated.remember(key)
 
     @property
