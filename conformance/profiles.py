@@ -7,6 +7,7 @@ so a standards body can fix a profile without reading Python.
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -131,9 +132,28 @@ class Profile:
 
     @property
     def digest(self) -> str:
-        """SHA-256 of the resolved profile in canonical JSON: what a report was run against."""
+        """SHA-256 of the resolved profile in canonical JSON: what a report was run against. For a profile of a
+        local standard it also covers every file of the standard's folder (its fixtures, schemas, evaluation
+        schemes and standard.yaml), so an edited city fixture is another profile version for ``--rerun-failed``."""
         canonical = json.dumps(self.to_json(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+        sha = hashlib.sha256(canonical.encode())
+        folder = self.path.resolve().parent
+        if folder.name == "profiles" and (folder.parent / "standard.yaml").is_file():
+            sha.update(b"\0" + _folder_digest(folder.parent).encode())
+        return "sha256:" + sha.hexdigest()
+
+
+@functools.cache
+def _folder_digest(root: Path) -> str:
+    """SHA-256 over the names and bytes of the files of a local standard's folder (read once a process)."""
+    sha = hashlib.sha256()
+    for name in ("standard.yaml", "profiles", "schemas", "fixtures", "evaluation"):
+        top = root / name
+        files = [top] if top.is_file() else sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else []
+        for file in files:
+            sha.update(file.relative_to(root).as_posix().encode() + b"\0")
+            sha.update(hashlib.sha256(file.read_bytes()).digest())
+    return sha.hexdigest()
 
 
 # ---------------------------------------------------------------------------- YAML with lines

@@ -357,3 +357,14 @@ def test_lint_reads_the_local_fixtures_and_the_national_version(city, capsys):
     assert f"{valid / 'no-description.json'}: a valid fixture the national create schema refuses at /: " in out
     assert "did you mean 'work-orders'?" in out
     assert f"{city / 'standard.yaml'}:4: warning: national: extends national 1.1.0, but the suite holds" in out
+
+
+def test_the_profile_digest_covers_the_standards_files(city, tmp_path):
+    """An edited city fixture is another version of the profile: a report names what it ran against."""
+    other = write_city(tmp_path / "edited")
+    fixture = other / "fixtures" / "work-orders" / "valid" / "river-ferry.json"
+    fixture.write_text(json.dumps({**FIXTURE, "description": "渡口栏杆断裂"}, ensure_ascii=False), encoding="utf-8")
+    first = load_profile(city / "profiles" / "river-town.yaml")
+    second = load_profile(other / "profiles" / "river-town.yaml")
+    assert first.to_json() == second.to_json() and first.digest != second.digest
+    assert load_profile(city / "profiles" / "river-town.yaml").digest == first.digest
