@@ -134,8 +134,9 @@ def profiles(args: argparse.Namespace, faults: dict[str, list[str]]) -> int:
     from ..profiles import load_profile, profile_ids
     from ..standards import activate, resolve_standards
 
-    named = [*getattr(args, "profiles", []), *(getattr(args, x) for x in ("old", "new") if hasattr(args, x))]
-    activate(resolve_standards(args.standard, named))  # a local standard's folders are searched first
+    # a local standard's folders are searched first; diff reads each side from its own standard (two versions of
+    # one city's standard have one id), the other commands also use the standards their profile files imply
+    activate(resolve_standards(args.standard, [] if args.action == "diff" else getattr(args, "profiles", [])))
     # lint and matrix without profile ids: the --standard folders' own profiles, else every known profile
     default = [pid for standard in resolve_standards(args.standard) for pid in standard.profile_ids()] or profile_ids()
     if args.action == "list":

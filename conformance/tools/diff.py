@@ -144,9 +144,11 @@ def _fixtures(profile: Profile) -> dict[str, str]:
     """Fixture name → the local standard's file it resolves to, for every fixture the profile names that the
     national base does not hold (``missing`` when none does)."""
     found: dict[str, str] = {}
+    standard = standard_of(profile.path)
+    own = standard.folder("fixtures") if standard is not None else None
     for req in profile.requirements:
         for name in requirement_inputs(req)[0]:
-            path = fixture_path(name)
+            path = own / f"{name}.json" if own is not None and (own / f"{name}.json").is_file() else fixture_path(name)
             if path is None or not path.is_relative_to(fixtures_dir()):
                 found[name] = "missing" if path is None else _where(path)
     return found

@@ -101,3 +101,18 @@ def test_matrix_and_lint_of_a_standard_cover_its_own_profiles(capsys):
     parsed = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert {r["profile"] for r in parsed} >= {"harbour-city", "core"} and len(parsed) == 80
     assert main(["profiles", "lint", "--strict", "--standard", harbour]) == 0
+
+
+def test_diff_of_two_versions_of_one_city_standard(tmp_path, capsys):
+    """Two folders of the harbour city (one id): each side is read with its own standard's schemas."""
+    harbour = Path(__file__).resolve().parents[2] / "examples" / "harbour-city"
+    shutil.copytree(harbour, tmp_path / "harbour-city")
+    schema = tmp_path / "harbour-city" / "schemas" / "harbour-city.json"
+    document = json.loads(schema.read_text(encoding="utf-8"))
+    document["$defs"]["district-extension"]["properties"]["berth"] = {"type": "string"}
+    schema.write_text(json.dumps(document), encoding="utf-8")
+    assert main(["profiles", "diff", str(harbour / "profiles" / "harbour-city.yaml"),
+                 str(tmp_path / "harbour-city" / "profiles" / "harbour-city.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "## Schemas changed (1)\n\n- changed `harbour-city: harbour-city.json`: + `/$defs/district-extension/berth`" in out
+    assert "## Removed (0)" in out and "## Local fixtures (0)" in out
