@@ -159,17 +159,6 @@ class SchemaStore:
                     return uri + hash_ + fragment
         return BASE_URI + ref
 
-    def short(self, uri: str) -> str:
-        """The short reference of a URI: a path under the national base or a local ``schemas`` folder."""
-        base, hash_, fragment = uri.partition("#")
-        if base.startswith(BASE_URI):
-            return uri.removeprefix(BASE_URI)
-        path = self.paths.get(base)
-        for folder in self.local:
-            if path is not None and path.is_relative_to(folder):
-                return path.relative_to(folder).as_posix() + hash_ + fragment
-        return uri
-
     def is_local(self, ref: str) -> bool:
         """Whether a reference names a schema of a local standard."""
         path = self.paths.get(self.uri(ref).partition("#")[0])

@@ -71,9 +71,6 @@ class Standard:
     def profile_ids(self) -> list[str]:
         return [path.stem for path in self.profile_paths()]
 
-    def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "version": self.version, "title": dict(self.title), "national": self.national}
-
 
 def load_standard(folder: str | Path) -> Standard:
     """Load and validate ``folder/standard.yaml``; every error names the file, the line and the field."""

@@ -368,3 +368,21 @@ def test_the_profile_digest_covers_the_standards_files(city, tmp_path):
     second = load_profile(other / "profiles" / "river-town.yaml")
     assert first.to_json() == second.to_json() and first.digest != second.digest
     assert load_profile(city / "profiles" / "river-town.yaml").digest == first.digest
+
+
+def test_a_citys_words_are_escaped_on_every_page(city, tmp_path, capsys):
+    """standard.yaml, a schema's title and description, a scheme's title: input, never markup."""
+    hostile = "<script>alert(1)</script>"
+    (city / "standard.yaml").write_text(STANDARD.replace("工单带渡口编号。", f"渡口 {hostile} `<b>x</b>`"), encoding="utf-8")
+    schema = {**SCHEMA, "title": hostile, "description": f"<img src=x onerror=alert(1)> {hostile}"}
+    (city / "schemas" / "river-town.json").write_text(json.dumps(schema), encoding="utf-8")
+    (city / "evaluation" / "river-town.yaml").write_text(SCHEME.replace("河镇评价方案", f"评价 {hostile}"),
+                                                         encoding="utf-8")
+    site = tmp_path / "site"
+    assert main(["standard", "build", "--standard", str(city), "-o", str(site)]) == 0
+    pages = [p.read_text(encoding="utf-8") for p in (site / "zh" / "local" / "river-town").glob("*.html")]
+    assert len(pages) == 3 and all("<script>alert" not in page and "<img src=x" not in page for page in pages)
+    assert any("&lt;script&gt;alert(1)&lt;/script&gt;" in page for page in pages)
+    assert any("<code>&lt;b&gt;x&lt;/b&gt;</code>" in page for page in pages)  # inline code, still escaped
+    assert main(["profiles", "list", "--standard", str(city)]) == 0
+    assert "river-town\t1.2.0\t46 requirements\tRiver town profile" in capsys.readouterr().out
