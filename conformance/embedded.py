@@ -77,13 +77,16 @@ def _attestations() -> dict[str, Attestation]:
 
 @contextlib.contextmanager
 def embedded_reference(faults: Sequence[str] = (), *, variants: Sequence[str] = (), declared_profiles: Sequence[tuple[str, str]] | None = None,
-                       wrap: Callable[[Any], Any] | None = None) -> Iterator[Embedded]:
+                       wrap: Callable[[Any], Any] | None = None, apart: bool = False) -> Iterator[Embedded]:
     """Yield ``(base_url, token)`` of a fresh reference platform on a free loopback port (``.credentials`` too).
 
     ``wrap`` receives the platform's ASGI app and returns the app to serve (a mutant of
-    :mod:`conformance.reference.mutants`, outside the platform's code)."""
+    :mod:`conformance.reference.mutants`, outside the platform's code). ``apart`` serves it from a process of
+    its own (a run's door does: two cores, no interpreter shared with the suite's threads); by default from a
+    thread of this process, where tests can look at what the platform did."""
     from .reference import create_app, running
     from .reference.faults import validate_faults
+    from .reference.server import running_apart
     from .reference.variants import validate_variants
 
     validate_faults(faults)
@@ -92,7 +95,8 @@ def embedded_reference(faults: Sequence[str] = (), *, variants: Sequence[str] = 
     kwargs = {} if declared_profiles is None else {"declared_profiles": list(declared_profiles)}
     app = create_app(faults=tuple(faults), variants=tuple(variants), secret=secret, **kwargs)
     credentials = _credentials(app.state.platform, _tenants(app.state.platform))
-    with running(app if wrap is None else cast(Any, wrap(app))) as origin:
+    serving = running_apart if apart else running
+    with serving(app if wrap is None else cast(Any, wrap(app))) as origin:
         base_url = origin + app.state.platform.prefix
         register_issued(base_url, credentials)
         register_attestations(base_url, _attestations())

@@ -195,10 +195,9 @@ class ConformancePlugin:
         self._binding: TargetBinding | None = None  # set by the preflight this process makes
         self.results: dict[str, dict[str, RequirementResult]] = {p.id: {} for p in self.profiles}
         self.started_at = _now()
-        # A platform elsewhere gets several requests at once; the bundled one runs in this process, where the
-        # suite's threads would only take turns with it (and its sockets) for the one interpreter.
+        # The bundled platform runs in a process of its own (embedded_reference(apart=True)), like any other.
         chosen = config.getoption("sc_concurrency")
-        self.concurrency = chosen if chosen is not None else (DEFAULT_CONCURRENCY if self.base_url else 1)
+        self.concurrency = chosen if chosen is not None else DEFAULT_CONCURRENCY
         if self.concurrency < 1:
             raise pytest.UsageError(f"--concurrency must be at least 1, got {self.concurrency}")
         self._runner: Runner | None = None
@@ -266,7 +265,8 @@ class ConformancePlugin:
                 from .embedded import embedded_reference
 
                 try:
-                    base_url, token = self._stack.enter_context(embedded_reference(self.faults, variants=self.variants))
+                    base_url, token = self._stack.enter_context(
+                        embedded_reference(self.faults, variants=self.variants, apart=True))
                 except ConformanceError as exc:
                     raise pytest.UsageError(str(exc)) from None
             target = self._target(base_url, token)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import os
+import signal
 import socket
 import threading
 import time
@@ -16,7 +19,7 @@ from ..errors import UsageError
 from .app import create_app
 from .tokens import InvalidToken, verify_token
 
-__all__ = ["running", "serve"]
+__all__ = ["running", "running_apart", "serve"]
 
 START_TIMEOUT = 10.0
 
@@ -59,6 +62,52 @@ def running(app: FastAPI, host: str = "127.0.0.1") -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=START_TIMEOUT)
         sock.close()
+
+
+class _ChildServer(uvicorn.Server):
+    """uvicorn in a process of its own that its parent stops: Ctrl-C at the terminal is the parent's to handle
+    (it may still write reports and clean up through this server), SIGTERM ends it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _serve_child(app: FastAPI, sock: socket.socket) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _ChildServer(_config(app)).run(sockets=[sock])
+    finally:
+        os._exit(0)  # never the parent's atexit handlers or its buffered output, copied by the fork
+
+
+@contextlib.contextmanager
+def running_apart(app: FastAPI, host: str = "127.0.0.1") -> Iterator[str]:
+    """Serve ``app`` from a forked child process on a free port of ``host``; yield its base URL.
+
+    The suite and the platform then run on two cores instead of taking turns for one interpreter, and the
+    suite's threads (--concurrency) never share a process with the platform's sockets. The socket listens before
+    the fork, so connections wait in the kernel's queue until the child serves them. Where fork is not
+    available, the platform is served from a thread (:func:`running`)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        with running(app, host) as url:
+            yield url
+        return
+    sock = _bind(host, 0)
+    sock.listen(128)
+    url = _base_url(sock)
+    child = multiprocessing.get_context("fork").Process(target=_serve_child, args=(app, sock), daemon=True,
+                                                         name="reference-platform")
+    child.start()
+    sock.close()  # the child's copy listens
+    try:
+        yield url
+    finally:
+        child.terminate()
+        child.join(START_TIMEOUT)
+        if child.is_alive():
+            child.kill()
+            child.join(START_TIMEOUT)
 
 
 def serve(
