@@ -56,9 +56,8 @@ OPTIONS: tuple[Option, ...] = (
            "tokens are never written to any report", env="SC_CREDENTIALS", metavar="FILE"),
     Option("attestations", "YAML/JSON file attesting the manual (institutional) requirements: who, what, "
            "document reference and sha256", env="SC_ATTESTATIONS", metavar="FILE"),
-    Option("concurrency", "check calls in flight at once against the target (1: one after another; default: "
-           f"{DEFAULT_CONCURRENCY} for a platform at --base-url, 1 for the bundled one, which shares the suite's "
-           "process); the verdicts do not depend on it", type=int, metavar="N"),
+    Option("concurrency", "check calls (and requests) in flight at once against the target (1: one after "
+           f"another; default {DEFAULT_CONCURRENCY}); the verdicts do not depend on it", type=int, metavar="N"),
     Option("deadline", "seconds the whole run may take; requirements not finished by then are inconclusive",
            type=float, metavar="SECONDS"),
     Option("ca-bundle", "CA bundle (PEM) to verify an HTTPS target against instead of the system store",
