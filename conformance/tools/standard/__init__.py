@@ -48,7 +48,7 @@ __all__ = ["LANGUAGES", "Site", "build_site", "content", "inline", "source_targe
 LANGUAGES = ("zh", "en")
 # Pages with sections (an anchor each) and folders of pages, as a `Standard §…` source names them.
 _SECTIONED = ("conventions", "settles", "not-covered", "vendor-guide", "endpoints", "problems", "variants", "inputs")
-_FOLDERS = ("entities", "lifecycles", "req", "profiles", "local")
+_FOLDERS = ("entities", "lifecycles", "req", "profiles")
 _SOURCE = re.compile(r"^Standard §([a-z-]+)(?:/([A-Za-z0-9-]+))?(?:\s.*)?$")
 
 
@@ -58,6 +58,8 @@ def source_target(source: str) -> tuple[str, str | None] | None:
     if not match:
         return None
     page, part = match.groups()
+    if page == "local":  # a local standard's own page: Standard §local/<standard id>
+        return (f"local/{part}/index.html", None) if part else ("index.html", "local")
     if page in _SECTIONED:
         return f"{page}.html", part
     if page in _FOLDERS:
