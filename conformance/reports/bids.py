@@ -14,7 +14,8 @@ from typing import Any
 from ..errors import UsageError
 from ..escaping import terminal
 from ..evaluation import evaluate, is_attested, published_indicators
-from .compare import _table, compare
+from .binding import identity_text
+from .compare import Row, _table, compare
 from .signing import Trust
 
 __all__ = ["compare_bids", "render_bids"]
@@ -167,40 +168,60 @@ def compare_bids(reports: Sequence[tuple[str, dict[str, Any]]], *, scheme: Mappi
                                    {"code": "", "message": ""} for i, n in enumerate(names)]})
     table.sort(key=lambda r: not r["differs"])
     return {"scheme": {k: scheme[k] for k in ("id", "version", "digest", "title")}, "vendors": vendors,
-            "profiles": profiles, "requirements": table, "differences": sum(r["differs"] for r in table),
+            "rows": [r.to_json() for r in _rows(vendors)], "profiles": profiles, "requirements": table, "differences": sum(r["differs"] for r in table),
             "warnings": warnings}
 
 
-def _vendor_lines(bids: dict[str, Any]) -> list[list[str]]:
-    vendors = bids["vendors"]
-
-    def row(label: str, values: list[Any]) -> list[str]:
-        return [label, *[str(v) for v in values]]
+def _rows(vendors: list[dict[str, Any]]) -> list[Row]:
+    """The vendors' summary as :class:`.compare.Row` entries (the one-profile comparison's row model): what each bid
+    stands for, its evaluation, and how its passes were reached; text and HTML render the same rows."""
+    def row(key: str, zh: str, en: str, cells: Any, cells_zh: Any = None) -> Row:
+        return Row(key, {"zh": zh, "en": en}, tuple(str(c) for c in cells),
+                   tuple(str(c) for c in cells_zh) if cells_zh is not None else None)
 
     targets = [v["target"] for v in vendors]
-    identity = [" ".join(t["identity"][k] for k in ("vendor", "name", "version") if t["identity"] and k in t["identity"])
-                or "not declared" for t in targets]
-    lines = [
-        row("target", [", ".join(t["base_urls"]) or "—" for t in targets]),
-        row("bundled reference platform", ["yes" + (f" (faults: {', '.join(t['faults'])})" if t["faults"] else "")
-                                           if t["reference_platform"] else "no" for t in targets]),
-        row("platform identity", identity),
-        row("run date", [", ".join(t["started"]) for t in targets]),
-        row("seed", [", ".join(map(str, t["seeds"])) for t in targets]),
-        row("interrupted runs", [", ".join(t["interrupted"]) or "none" for t in targets]),
-        row("signature", [v["signed"] for v in vendors]),
-        row("evaluation total", [v["evaluation"]["total"] for v in vendors]),
-        row("grade", [f"{v['evaluation']['grade']['title']['en']} {v['evaluation']['grade']['title']['zh']}" for v in vendors]),
-        row("weight assessed %", [v["evaluation"]["coverage"] for v in vendors]),
+    evaluations = [v["evaluation"] for v in vendors]
+    counts = [v["counts"] for v in vendors]
+
+    def tally(basis: str, zh: bool = False) -> list[str]:
+        words = _COUNT_WORDS_ZH if zh else {k: k for k in _COUNT_WORDS_ZH}
+        return [", ".join(f"{n} {words[k]}" for k, n in c[basis].items() if n) or "—" for c in counts]
+
+    rows = [
+        row("target", "被测平台地址", "target", (", ".join(t["base_urls"]) or "—" for t in targets)),
+        row("reference_platform", "内置参考平台", "bundled reference platform",
+            ("yes: a demonstration, not a vendor's platform" + (f" (faults: {', '.join(t['faults'])})" if t["faults"]
+                                                                 else "") if t["reference_platform"] else "no"
+             for t in targets),
+            ("是:演示用,不是供应商的平台" + (f"(故障:{', '.join(t['faults'])})" if t["faults"] else "")
+             if t["reference_platform"] else "否" for t in targets)),
+        row("platform", "平台声明的身份", "platform identity", (identity_text(t["identity"]) for t in targets),
+            (identity_text(t["identity"]) if t["identity"] else "未声明" for t in targets)),
+        row("run_date", "运行日期", "run date", (", ".join(t["started"]) for t in targets)),
+        row("seed", "随机种子", "seed", (", ".join(map(str, t["seeds"])) for t in targets)),
+        row("interrupted", "中断的运行", "interrupted runs", (", ".join(t["interrupted"]) or "none" for t in targets),
+            (", ".join(t["interrupted"]) or "无" for t in targets)),
+        row("signature", "签名", "signature", (v["signed"] for v in vendors)),
+        row("evaluation.total", "评价总分", "evaluation total", (e["total"] for e in evaluations)),
+        row("evaluation.grade", "等级", "grade", (e["grade"]["title"]["en"] for e in evaluations),
+            (e["grade"]["title"]["zh"] for e in evaluations)),
+        row("evaluation.coverage", "已评权重 %", "weight assessed %", (e["coverage"] for e in evaluations)),
+        row("evaluation.points", "总分来源", "points from",
+            (f"machine {e['basis']['machine']}, attested {e['basis']['attested']}, published {e['basis']['published']}"
+             for e in evaluations),
+            (f"机器检验 {e['basis']['machine']},人工声明 {e['basis']['attested']},平台发布 {e['basis']['published']}"
+             for e in evaluations)),
+        row("requirements.machine", "机器检验的要求", "machine-checked", tally("machine"), tally("machine", zh=True)),
+        row("requirements.attested", "人工声明的要求", "attested", tally("attested"), tally("attested", zh=True)),
     ]
-    for basis in ("machine", "attested"):
-        lines.append(row(f"{basis} pass/fail/other", [
-            f"{c[basis]['pass']}/{c[basis]['fail']}/{sum(n for k, n in c[basis].items() if k not in ('pass', 'fail'))}"
-            for c in (v["counts"] for v in vendors)]))
-    for kind in ("inconclusive", "manual", "not_run"):
-        lines.append(row(kind.replace("_", "-"), [len(v["uncounted"][kind]) for v in vendors]))
-    lines.append(row("waivers used", [v["waivers"] for v in vendors]))
-    return lines
+    for key, zh in (("inconclusive", "无法判定"), ("manual", "待人工确认"), ("not_run", "未运行")):
+        rows.append(row(f"uncounted.{key}", zh, key.replace("_", "-"), (len(v["uncounted"][key]) for v in vendors)))
+    rows.append(row("waivers", "已用豁免", "waivers used", (v["waivers"] for v in vendors)))
+    return rows
+
+
+_COUNT_WORDS_ZH = {"pass": "通过", "fail": "不通过", "inconclusive": "无法判定", "manual": "待人工确认",
+                   "waived": "已豁免", "not-applicable": "不适用", "not-run": "未运行"}
 
 
 def render_bids(bids: dict[str, Any]) -> str:
@@ -209,7 +230,7 @@ def render_bids(bids: dict[str, Any]) -> str:
     scheme = bids["scheme"]
     lines = [terminal(f"{len(names)} vendors, {len(bids['profiles'])} profiles, {bids['differences']} requirements "
                       f"differ; evaluated on {scheme['id']} {scheme['version']}", newlines=False), ""]
-    lines += _table(["", *names], _vendor_lines(bids)) + [""]
+    lines += _table(["", *names], [[row["label"]["en"], *row["cells"]] for row in bids["rows"]]) + [""]
     lines += _table(["profile", *names], [[p["id"], *p["cells"]] for p in bids["profiles"]]) + [""]
     firsts = [f["id"] for f in bids["vendors"][0]["evaluation"]["indicators"]]
     body = [[first, *[str(next(f["score"] for f in v["evaluation"]["indicators"] if f["id"] == first) or "—")
