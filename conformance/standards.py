@@ -162,7 +162,8 @@ def activate(standards: Iterable[Standard]) -> None:
     standard with the id of one of them is replaced by it (a city's next version, beside the installed one)."""
     chosen = list(standards)
     ids = {standard.id: standard.root for standard in chosen}
-    hidden = [standard.root for standard in installed() if ids.get(standard.id, standard.root) != standard.root]
+    hidden = [standard.root for standard in installed() if ids.get(standard.id, standard.root) != standard.root
+              ] if chosen else []  # a run given no standard reads no installed standard.yaml here
     set_local_roots((standard.root for standard in chosen), hidden)
 
 
