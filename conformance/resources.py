@@ -50,7 +50,8 @@ def examples_dir() -> Path | None:
 def installed_standards() -> tuple[tuple[str, Path], ...]:
     """(where it comes from, folder) of every installed local standard: the shipped examples, then those a
     Python distribution registers under the ``sc_conformance.standards`` entry point (a path, or a callable
-    returning one). A registration that cannot be loaded is left out here; ``standards`` reports it by name."""
+    returning one). A registration that cannot be loaded is left out (an installed plug-in that is broken must not
+    stop a national run); ``--standard`` with its id then says no installed standard has it."""
     found: list[tuple[str, Path]] = []
     examples = examples_dir()
     if examples is not None:
