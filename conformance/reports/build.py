@@ -16,7 +16,7 @@ from typing import Any
 from .. import __version__
 from ..evaluation import default_scheme, evaluate_report
 from ..profiles import Profile
-from ..resources import fixtures_dir, profiles_dir, schemas_dir
+from ..resources import data_dir, fixtures_dir, profiles_dir, schemas_dir
 from ..results import RequirementResult
 from ..verdicts import LEVEL_WEIGHTS, Verdict, is_binding, profile_verdict
 
@@ -166,13 +166,13 @@ def verdicts(results: Iterable[RequirementResult], *, complete: bool) -> tuple[s
 
 @functools.cache
 def suite_digest() -> str:
-    """SHA-256 over the installed suite's code, templates and data (schemas, profiles, fixtures).
+    """SHA-256 over the installed suite's code, templates and data (schemas, profiles, fixtures, evaluation schemes).
 
     A modified copy with the same version string makes reports with another digest; ``report
     verify`` and ``report compare`` show it.
     """
     package = Path(__file__).resolve().parent.parent
-    roots = [package, schemas_dir(), profiles_dir(), fixtures_dir()]
+    roots = [package, schemas_dir(), profiles_dir(), fixtures_dir(), data_dir("evaluation")]  # the scheme scores it
     digest = hashlib.sha256()
     for root in roots:
         for file in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in _DIGESTED

@@ -251,3 +251,18 @@ def test_the_specification_publishes_the_scheme_and_every_formula(tmp_path):
         assert f'id="{first["id"]}"' in en and all(f'id="{s["id"]}"' in zh for s in first["indicators"])
     assert 'href="../schemas/suite/evaluation.json"' in en and (tmp_path / "site/schemas/suite/evaluation.json").is_file()
     assert 'href="../en/evaluation.html"' in (tmp_path / "site" / "en" / "conventions.html").read_text(encoding="utf-8")
+
+
+def test_the_suite_digest_covers_the_evaluation_schemes(tmp_path, monkeypatch):
+    import shutil
+
+    from conformance.reports import build
+    from conformance.resources import data_dir
+
+    copy_dir = tmp_path / "evaluation"
+    shutil.copytree(data_dir("evaluation"), copy_dir)
+    monkeypatch.setattr(build, "data_dir", lambda name: copy_dir)
+    before = build.suite_digest.__wrapped__()
+    (copy_dir / "national.yaml").write_text((copy_dir / "national.yaml").read_text(encoding="utf-8")
+                                            .replace("weight: 25", "weight: 26", 1), encoding="utf-8")
+    assert build.suite_digest.__wrapped__() != before  # a quietly re-weighted scheme shows in every report's digest
