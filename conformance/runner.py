@@ -11,6 +11,7 @@ import dataclasses
 import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .checks import finding_code, load_builtin_checks
@@ -61,6 +62,10 @@ class Runner:
         # requests made by each check call, and the longest run of requests that had to follow one another
         self._requests: dict[str, int] = {}
         self.critical_path = 0
+        # told (done, total) in the run's thread as check calls run ahead finish: the doors show it while no
+        # requirement reports yet
+        self.on_progress: Callable[[int, int], None] | None = None
+        self._done = 0
 
     def plan(self, requirements: list[Requirement]) -> None:
         """The requirements this run will get to, in the run's order: before the first that names an oracle is
@@ -85,9 +90,10 @@ class Runner:
 
     def _call(self, requirement: Requirement, call: CheckCall) -> int:
         """Run one check call (unless the run's deadline passed); the requests it made, one after another."""
-        if self._deadline_gate():
-            return 0
-        self.run_check(requirement, call)
+        if not self._deadline_gate():
+            self.run_check(requirement, call)
+        with self._lock:
+            self._done += 1
         return self._requests.get(self._key(call), 0)
 
     def _run_ahead(self) -> None:
@@ -102,11 +108,19 @@ class Runner:
                                                                              thread_name_prefix="sc-probe")
         try:
             futures = [pool.submit(self._call, r, c) for r, c in together]
-            pending = set(futures)
+            pending, shown = set(futures), -1
             while pending:  # with a timeout, so Ctrl-C reaches this thread while the pool works
                 _, pending = concurrent.futures.wait(pending, timeout=0.5)
+                if self.on_progress is not None and self._done != shown:
+                    shown = self._done
+                    self.on_progress(shown, len(calls))
             longest = max((f.result() for f in futures), default=0)
-            self.critical_path = longest + sum(self._call(r, c) for r, c in alone)
+            quiet = 0
+            for r, c in alone:
+                quiet += self._call(r, c)
+                if self.on_progress is not None:
+                    self.on_progress(self._done, len(calls))
+            self.critical_path = longest + quiet
         except BaseException:
             self.session.target.stopping = True
             pool.shutdown(wait=True, cancel_futures=True)

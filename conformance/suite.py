@@ -274,7 +274,25 @@ class ConformancePlugin:
             self._runner = Runner(RunSession(target, seed=self.seed, **self.inputs.session_kwargs()),
                                   concurrency=self.concurrency)
             self._runner.plan(getattr(self, "_planned", []))
+            self._runner.on_progress = self._show_progress
         return self._runner
+
+    _shown_quarter = 0
+
+    def _show_progress(self, done: int, total: int) -> None:
+        """While check calls run ahead (--concurrency), no requirement has reported yet: say how far they are."""
+        reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+        shown = self.config.option.verbose >= 0 or any(  # the CLI runs pytest quietly and shows its own lines
+            type(p).__name__ == "Progress" for p in self.config.pluginmanager.get_plugins())
+        capture = self.config.pluginmanager.get_plugin("capturemanager")
+        if reporter is None or not shown or capture is None:
+            return
+        with capture.global_and_fixture_disabled():  # the first requirement's run is under way: its output is captured
+            if reporter.isatty:
+                reporter.write(f"\rchecks run ahead: {done}/{total} …" + ("\n" if done == total else ""), flush=True)
+            elif done == total or done * 4 // total != self._shown_quarter:  # a line at each quarter
+                self._shown_quarter = done * 4 // total
+                reporter.write_line(f"checks run ahead: {done}/{total}")
 
     def _target(self, base_url: str, token: str | None) -> Target:
         try:
