@@ -266,3 +266,13 @@ def test_the_suite_digest_covers_the_evaluation_schemes(tmp_path, monkeypatch):
     (copy_dir / "national.yaml").write_text((copy_dir / "national.yaml").read_text(encoding="utf-8")
                                             .replace("weight: 25", "weight: 26", 1), encoding="utf-8")
     assert build.suite_digest.__wrapped__() != before  # a quietly re-weighted scheme shows in every report's digest
+
+
+def test_a_profile_is_evaluated_on_the_scheme_of_the_standard_holding_it():
+    from conformance.evaluation import default_scheme
+    from conformance.resources import data_dir
+
+    city = data_dir("examples") / "harbour-city" / "profiles" / "harbour-city.yaml"
+    assert default_scheme(city)["id"] == "harbour-city"  # the city's weights, extending the national scheme
+    assert default_scheme(load_profile("core").path)["id"] == "national"  # whatever standards a run was given
+    assert default_scheme()["id"] == "national"
