@@ -296,3 +296,13 @@ def test_chromium_opens_a_requirement_page_in_both_languages(site, tmp_path):
         print(f"screenshots: {zh_shot} {tmp_path / 'req-en.png'}")
     finally:
         driver.quit()
+
+
+def test_the_stylesheet_is_inlined_as_written_and_no_page_calls_a_shipped_option_unfinished(site):
+    """The font names keep their quotes (escaped as &#34; every page fell back to a serif font) and --cleanup,
+    which ships, is not "being added" (issue 18)."""
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        style = text.split("<style>", 1)[1].split("</style>", 1)[0] if "<style>" in text else ""
+        assert "&#34;" not in style and "&quot;" not in style, page
+        assert "being added" not in text and "正在加入" not in text, page

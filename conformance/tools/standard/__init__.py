@@ -225,7 +225,10 @@ def _cited(views: Mapping[str, RequirementView]) -> dict[tuple[str, str | None],
 class _Writer:
     def __init__(self, root: Path, site: Site, shared: dict[str, Any]) -> None:
         self.root, self.site, self.shared = root, site, shared
-        self.css = _environment().loader.get_source(_environment(), "standard/site.css")[0]  # type: ignore[union-attr]
+        # the suite's own stylesheet, inlined as it is: escaping it turned its font names' quotes into &#34;
+        # entities, and every page fell back to the default serif font
+        self.css = markupsafe.Markup(
+            _environment().loader.get_source(_environment(), "standard/site.css")[0])  # type: ignore[union-attr]
 
     def page(self, template: str, path: str, **context: Any) -> None:
         """Render ``template`` once per language at ``<lang>/<path>``."""
