@@ -79,3 +79,28 @@ def test_a_format_without_a_probe_is_refused(tmp_path):
     (tmp_path / "schemas" / "extra.json").write_text(json.dumps(extra))
     with pytest.raises(SchemaError, match="format 'hostname' has no probe"):
         SchemaStore(tmp_path / "schemas")
+
+
+def test_no_enum_of_any_schema_lists_a_value_twice():
+    """An enum listing a value twice is published twice (the problem registry showed two codes twice, issue 18);
+    JSON Schema asks for unique enum items."""
+    import json
+
+    from conformance.resources import schemas_dir
+
+    def enums(node, where):
+        if isinstance(node, dict):
+            if isinstance(node.get("enum"), list):
+                yield where, node["enum"]
+            for key, value in node.items():
+                yield from enums(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield from enums(value, f"{where}/{index}")
+
+    doubled = []
+    for path in sorted(schemas_dir().rglob("*.json")):
+        for where, values in enums(json.loads(path.read_text(encoding="utf-8")), path.name):
+            keys = [json.dumps(v, sort_keys=True) for v in values]
+            doubled += [f"{where}: {k}" for k in sorted(set(keys)) if keys.count(k) > 1]
+    assert doubled == []
