@@ -306,3 +306,15 @@ def test_the_stylesheet_is_inlined_as_written_and_no_page_calls_a_shipped_option
         style = text.split("<style>", 1)[1].split("</style>", 1)[0] if "<style>" in text else ""
         assert "&#34;" not in style and "&quot;" not in style, page
         assert "being added" not in text and "正在加入" not in text, page
+
+
+def test_the_attestation_example_gives_each_document_its_own_digest(site):
+    """Not the empty file's digest three times (issue 18): an example per document."""
+    import re
+
+    for lang in ("en", "zh"):
+        text = (site / lang / "vendor-guide.html").read_text(encoding="utf-8")
+        example = text.split('id="attestations-example"', 1)[1].split("</code>", 1)[0]
+        digests = re.findall(r"sha256: ([0-9a-f]{64})", example)
+        assert len(digests) >= 3 and len(set(digests)) == len(digests)
+        assert "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" not in digests

@@ -16,6 +16,7 @@ Profiles cite the site as ``Standard §<page>/<anchor>`` (``Standard §conventio
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -181,6 +182,13 @@ def _transition_problems() -> dict[str, str]:
     return dict(_raw_catalogue().get("transitions", {}).get("problems", {}))
 
 
+def _example_digests(manual: list[Any]) -> dict[str, str]:
+    """A digest per example attestation, each of its own example document's text (the same empty-file digest for
+    all three read as if an empty document were what to attest)."""
+    return {r.id: hashlib.sha256(f"example document: {r.id} ({r.title['en']})\n".encode()).hexdigest()
+            for r in manual}
+
+
 def _problem_codes() -> list[dict[str, Any]]:
     """The problem registry as ``interface/problem.json`` holds it (titles when it has them)."""
     raw = json.loads((schemas_dir() / "interface" / "problem.json").read_text(encoding="utf-8"))
@@ -284,8 +292,9 @@ def build_site(out: str | Path, *, variants: Iterable[Any] = (), profiles: Itera
     w.page("settles.html.j2", "settles.html")
     w.page("not-covered.html.j2", "not-covered.html", manual=_manual_requirements(views))
     w.page("evaluation.html.j2", "evaluation.html", scheme=load_scheme())  # the formula of every score
-    w.page("vendor-guide.html.j2", "vendor-guide.html", manual=_manual_requirements(views),
-           all_scopes=list(cat.scopes))
+    manual = _manual_requirements(views)
+    w.page("vendor-guide.html.j2", "vendor-guide.html", manual=manual, all_scopes=list(cat.scopes),
+           example_digests=_example_digests(manual))
     w.page("endpoints.html.j2", "endpoints.html", endpoints=_endpoints(cat))
     w.page("problems.html.j2", "problems.html", problems=_problem_codes(), transition_problems=_transition_problems())
     w.page("variants.html.j2", "variants.html", variants=list(variants))
