@@ -192,3 +192,44 @@ def test_a_capability_the_platform_does_not_declare_is_not_applicable():
         mock.get("/.well-known/smart-community").mock(return_value=httpx.Response(200, json={"capabilities": []}))
         result = Runner(RunSession(target, seed=1)).run_requirement(req, "test")
     assert result.verdict is Verdict.NOT_APPLICABLE
+
+
+# --- Chinese where the reader chose Chinese (issue 18): every check and code has its zh text in codes.yaml ---
+
+_CJK = r"[\u4e00-\u9fff]"
+_ENGLISH_SENTENCE = r"[A-Za-z][A-Za-z'-]*(?:[\s,.;:()/+–—-]+[A-Za-z][A-Za-z'-]*){5,}"  # six or more Latin words
+
+
+def _without_code(text):
+    import re
+
+    return re.sub(r"`[^`]*`", " ", text)
+
+
+def test_every_registered_check_has_a_chinese_description_paragraph_for_paragraph():
+    import re
+
+    from conformance.checks import load_builtin_checks
+
+    checks = load_builtin_checks()
+    missing = [name for name, spec in checks.items() if not re.search(_CJK, spec.doc_zh)]
+    assert not missing, f"no doc_zh (Chinese) in checks/codes.yaml for: {missing}"
+    for name, spec in checks.items():
+        english = re.search(_ENGLISH_SENTENCE, _without_code(spec.doc_zh))
+        assert english is None, f"{name}: doc_zh holds an English sentence: {english.group(0)!r}"
+        assert spec.doc_zh.count("\n\n") == spec.doc.count("\n\n"), f"{name}: doc_zh and the docstring differ in paragraphs"
+
+
+def test_every_finding_code_has_a_chinese_title_and_fix():
+    import re
+
+    from conformance.checks import finding_codes
+
+    codes = finding_codes()
+    assert len(codes) > 100
+    for code in codes.values():
+        for field in ("title_zh", "fix_zh"):
+            text = getattr(code, field)
+            assert re.search(_CJK, text), f"{code.code}: {field} missing or not Chinese in checks/codes.yaml"
+            english = re.search(_ENGLISH_SENTENCE, _without_code(text))
+            assert english is None, f"{code.code}: {field} holds an English sentence: {english.group(0)!r}"

@@ -8,16 +8,13 @@ Every check has a stable finding code (``codes.yaml`` beside this file) that its
 
 from __future__ import annotations
 
-import functools
 import importlib
 import inspect
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from ..codes import Code, finding_codes
 from ..errors import UsageError, did_you_mean
 
 if TYPE_CHECKING:
@@ -32,28 +29,6 @@ CheckFunction = Callable[..., Iterator["Finding"]]
 _BUILTIN_MODULES = ("discovery", "http", "paging", "problems", "entities", "validation", "sync",
                     "security", "privacy", "audit", "institutions", "lifecycle", "events", "local",
                     "generated", "stateful", "oracle", "inputs")
-
-
-@dataclass(frozen=True)
-class Code:
-    """A stable finding code: what a finding with it means and how to fix it (``codes.yaml``)."""
-
-    code: str
-    title: str
-    fix: str
-    check: str | None = None  # None: a conclusion of the suite itself (transport, deadline, capability)
-
-
-@functools.cache
-def finding_codes() -> dict[str, Code]:
-    """Every finding code by code, read once from ``codes.yaml``."""
-    raw = yaml.safe_load((Path(__file__).with_name("codes.yaml")).read_text(encoding="utf-8"))
-    codes = {code: Code(code, row["title"], row["fix"]) for code, row in raw["suite"].items()}
-    for name, row in raw["checks"].items():
-        if row["code"] in codes:
-            raise ValueError(f"finding code {row['code']} is given twice in codes.yaml")
-        codes[row["code"]] = Code(row["code"], row["title"], row["fix"], name)
-    return codes
 
 
 def finding_code(check_name: str) -> str | None:
@@ -99,6 +74,11 @@ class CheckSpec:
     @property
     def code(self) -> str | None:
         return finding_code(self.name)
+
+    @property
+    def doc_zh(self) -> str:
+        """The Chinese description (``doc_zh`` in codes.yaml); the English one is the docstring."""
+        return next((c.doc_zh for c in finding_codes().values() if c.check == self.name), "")
 
     @property
     def parameters(self) -> list[Parameter]:

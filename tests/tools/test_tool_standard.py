@@ -318,3 +318,39 @@ def test_the_attestation_example_gives_each_document_its_own_digest(site):
         digests = re.findall(r"sha256: ([0-9a-f]{64})", example)
         assert len(digests) >= 3 and len(set(digests)) == len(digests)
         assert "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" not in digests
+
+
+# Six or more Latin words in a row: an English sentence (names of checks, codes, scopes and fields are in <code>).
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z][A-Za-z'’-]*(?:[\s,.;:()/+–—-]+[A-Za-z][A-Za-z'’-]*){5,}")
+
+
+def english_sentences(markup):
+    """The English sentences of a page's text outside <code>, <pre> and the stylesheet."""
+    text = re.sub(r"<(code|pre|style)\b.*?</\1>", " ", markup, flags=re.S)
+    return ENGLISH_SENTENCE.findall(html.unescape(re.sub(r"<[^>]+>", " ", text)))
+
+
+def roles_table(markup):
+    start = markup.index('<table id="roles"')
+    return markup[start:markup.index("</table>", start)]
+
+
+def test_every_credential_role_has_a_chinese_description():
+    described = content()["credential_roles_zh"]
+    assert set(described) == set(ROLES), "content.yaml credential_roles_zh must describe every role, no other"
+    for name, text in described.items():
+        assert re.search(r"[\u4e00-\u9fff]", text) and not ENGLISH_SENTENCE.search(re.sub(r"`[^`]*`", " ", text)), name
+
+
+def test_zh_checks_page_and_role_table_carry_no_english_sentence(site):
+    checks_page = (site / "zh" / "checks.html").read_text(encoding="utf-8")
+    assert english_sentences(checks_page) == []
+    for name, spec in load_builtin_checks().items():  # each check's own Chinese text, not a shared filler
+        assert str(inline(spec.doc_zh.split("\n\n")[0])) in checks_page, name
+    guide = (site / "zh" / "vendor-guide.html").read_text(encoding="utf-8")
+    assert english_sentences(roles_table(guide)) == []
+    assert str(inline(content()["credential_roles_zh"]["auditor"])) in roles_table(guide)
+    # the English pages keep the docstrings and ROLES: the test would see English there
+    assert english_sentences((site / "en" / "checks.html").read_text(encoding="utf-8"))
+    english_guide = roles_table((site / "en" / "vendor-guide.html").read_text(encoding="utf-8"))
+    assert str(inline(ROLES["auditor"])) in english_guide and english_sentences(english_guide)

@@ -281,6 +281,7 @@ def build_site(out: str | Path, *, variants: Iterable[Any] = (), profiles: Itera
     c = content()
     shared: dict[str, Any] = {"c": c, "cat": cat, "profiles": loaded, "views": views, "checks": checks,
                               "entity_collections": entities, "cited": _cited(views), "roles": ROLES,
+                              "roles_zh": c["credential_roles_zh"],
                               "version": cat.version, "local_standards": local, **_entity_texts(cat)}
     site = Site(root)
     for schema in sorted(schemas_dir().rglob("*.json")):  # the schemas the pages name, beside them
