@@ -6,7 +6,8 @@ when a requirement fails; the run stops at the first failure (killed at a named 
 the named ones pass). A survivor is a gap to close, or a behaviour the standard allows (then it belongs in
 ``ALLOWED`` and is not generated).
 
-``SC_BENCH_MUTANTS=N`` samples N mutants (default 60; ``all`` runs every one), seeded by ``SC_BENCH_SEED``
+``SC_BENCH_CONCURRENCY=N`` judges each mutant as a run with ``--concurrency N`` does (the platform in a process of
+its own; no early stop, every requirement's checks run ahead). ``SC_BENCH_MUTANTS=N`` samples N mutants (default 60; ``all`` runs every one), seeded by ``SC_BENCH_SEED``
 (default 1); ``SC_BENCH_PRUNE=1`` runs a mutant only against the requirements whose requests reach its
 collection (faster; a kill that depends on records other requirements leave behind is then missed).
 Requirements that do not pass on the unmutated platform are left out (listed as ``baseline_not_passing``).
@@ -87,10 +88,11 @@ def judge(spec: MutantSpec | None, every: Sequence[tuple[Requirement, str]], *, 
     named_late = {r.id for r, _ in order if r.id in named and judges_traffic(r)}
     started = time.perf_counter()
     outcome: dict[str, Any] = {"killed_by": None, "at_named": False, "finding": "", "non_passing": {}, "ran": 0}
-    with redaction.forgetting(), embedded_reference(wrap=wrap_with(spec)) as (base_url, token):
-        target = Target(base_url, token=token)
+    concurrency = int(os.environ.get("SC_BENCH_CONCURRENCY", "1"))  # >1: as a run does, the platform apart
+    with redaction.forgetting(), embedded_reference(wrap=wrap_with(spec), apart=concurrency > 1) as (base_url, token):
+        target = Target(base_url, token=token, connections=max(8, concurrency))
         try:
-            runner = Runner(RunSession(target, seed=RUN_SEED))
+            runner = Runner(RunSession(target, seed=RUN_SEED), concurrency=concurrency)
             runner.plan([requirement for requirement, _ in order])
             for requirement, pid in order:
                 named_late.discard(requirement.id)
