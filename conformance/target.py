@@ -294,11 +294,14 @@ class Target:
             exchange = self._request_once(method, path, json_body=json_body, content=content, headers=headers,
                                           params=params, token=token)
             wait = retry_after(exchange.headers.get("retry-after")) if exchange.status in RETRY_STATUSES else None
-            if wait is None:
-                exchange.done = next(self._events)
-                for observe in self.observers:
-                    observe(exchange)
-                return exchange
+            try:
+                if wait is None:
+                    exchange.done = next(self._events)
+                    for observe in self.observers:
+                        observe(exchange)
+                    return exchange
+            finally:
+                self.in_flight.pop(exchange.begun, None)
             self._wait(exchange, wait, attempt)
         raise AssertionError("unreachable: the last attempt either returns or raises")
 
@@ -369,11 +372,15 @@ class Target:
             limit = self._wall_clock(method, path)
             if self._clamp is not None:
                 self._clamp.limit(limit)
+            # under way until the oracles have seen its answer (Target.request): a read judged meanwhile must not
+            # take the model's older state for settled
             self.in_flight[begun] = (method, str(request.url))
             try:
                 data, response, truncated = self._send(request, method, path, limit)
-            finally:
+            except BaseException:
                 self.in_flight.pop(begun, None)
+                raise
+            finally:
                 if self._clamp is not None:
                     self._clamp.limit(None)
         return Exchange(
