@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import jinja2
 import markupsafe
 
+from ..codes import finding_codes
 from ..escaping import terminal
 from .build import SUBSYSTEMS
 from .evidence import headers_about, shown_exchanges
@@ -66,7 +68,8 @@ TEXT: dict[str, Any] = {
         "more_findings": {"zh": "另有更多发现,见 report.json", "en": "more findings in report.json"},
         "expected": {"zh": "应为", "en": "expected"},
         "found": {"zh": "实际", "en": "found"},
-        "how_to_fix": {"zh": "含义与修复方法", "en": "what it means and how to fix it"},
+        "fix": {"zh": "修复方法", "en": "how to fix"},
+        "explain": {"zh": "完整说明(检查项及使用它的要求)", "en": "in full, with its check and the requirements using it"},
         "proves": {"zh": "证明该结论的请求与响应", "en": "the exchange that shows it"},
         "last": {"zh": "最后一次请求与响应", "en": "the last exchange"},
         "reproduce": {"zh": "复现", "en": "reproduce"},
@@ -137,8 +140,27 @@ def _environment() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.PackageLoader("conformance", "templates"),
                                      autoescape=True, finalize=_shown,
                                      trim_blocks=False, lstrip_blocks=False)
-    environment.globals.update(t=TEXT, shown_exchanges=shown_exchanges, headers_about=headers_about)
+    environment.globals.update(t=TEXT, shown_exchanges=shown_exchanges, headers_about=headers_about,
+                               codes_of=_codes_of)
     return environment
+
+
+def _inline(text: str) -> markupsafe.Markup:
+    """A code's text (``codes.yaml``) as HTML: escaped, its `names` in <code>."""
+    return markupsafe.Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(markupsafe.escape(text))))
+
+
+def _codes_of(findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The finding codes of ``findings`` in order of first appearance, each with what it means and how to fix it in
+    zh and en (``checks/codes.yaml``); a code this suite does not know (a report of another version) has neither."""
+    known = finding_codes()
+    shown: list[dict[str, Any]] = []
+    for code in dict.fromkeys(f["code"] for f in findings if isinstance(f.get("code"), str)):
+        entry = known.get(code)
+        shown.append({"code": code,
+                      "title": {"zh": _inline(entry.title_zh), "en": _inline(entry.title)} if entry else None,
+                      "fix": {"zh": _inline(entry.fix_zh), "en": _inline(entry.fix)} if entry else None})
+    return shown
 
 
 def _shown(value: Any) -> Any:

@@ -134,3 +134,41 @@ def test_chromium_shows_verdict_failure_and_switches_language(runs, tmp_path):
         print(f"screenshots: {tmp_path / 'report-zh.png'} {shot}")
     finally:
         driver.quit()
+
+
+def test_zh_page_shows_each_finding_with_its_code_zh_title_and_fix_expected_and_found(runs):
+    from conformance.checks import finding_codes
+
+    report = load(runs["faulty"])
+    page = render_report(report, lang="zh")
+    assert '<html lang="zh">' in page
+    plain = page.replace("<code>", "").replace("</code>", "")  # a code's `names` are set in <code>
+
+    def shown(text):
+        return str(markupsafe.escape(text.replace("`", "")))
+
+    failed = [c for r in report["requirements"] for c in r["checks"] if c["verdict"] == "fail"]
+    assert failed
+    for check in failed:
+        for finding in check["findings"][:8]:
+            code = finding_codes()[finding["code"]]
+            assert f'<code class="code">{code.code}</code>' in page
+            assert f'<span class="zh">{shown(code.title_zh)}</span><span class="en">{shown(code.title)}</span>' in plain
+            assert f'<span class="zh">{shown(code.fix_zh)}</span><span class="en">{shown(code.fix)}</span>' in plain
+            assert f"sc-conformance explain {code.code}" in page
+            for key in ("expected", "found"):
+                if finding.get(key) is not None:
+                    assert f"<code>{markupsafe.escape(str(finding[key])[:300])}</code>" in page, (key, finding)
+    assert '<span class="zh">修复方法</span>' in page and '<span class="zh">应为</span>' in page
+
+
+def test_findings_stay_as_the_suite_wrote_them_escaped_and_an_unknown_code_is_shown_bare(runs):
+    report = load(runs["faulty"])
+    check = next(c for r in report["requirements"] for c in r["checks"] if c["verdict"] == "fail")
+    check["findings"] = [{"verdict": "fail", "message": "the platform said <img src=x onerror=alert(1)>",
+                          "expected": "<b>a</b>", "found": "\x1b[31mred", "code": "SC999"}] + check["findings"]
+    page = render_report(report, lang="zh")
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<code>&lt;b&gt;a&lt;/b&gt;</code>" in page and "\x1b" not in page
+    assert '<p class="meaning"><code class="code">SC999</code>\n   <br>' in page  # no title or fix to show
+    assert "sc-conformance explain SC999" in page
