@@ -88,7 +88,8 @@ def test_every_requirement_has_a_page_in_both_languages_and_a_stable_landing(sit
             assert re.sub(r"`", "", req.statement[lang].split("\n")[0])[:40] in re.sub(r"</?code>", "", page)
             for call in req.checks:
                 assert call.check in page
-                first_line = checks[call.check].doc.split("\n")[0]
+                spec = checks[call.check]
+                first_line = (spec.doc_zh if lang == "zh" else spec.doc).split("\n")[0]
                 assert re.sub(r"`", "", first_line)[:30] in html.unescape(re.sub(r"</?code>", "", page))
             for source in req.source:
                 assert source in page
@@ -347,6 +348,12 @@ def test_zh_checks_page_and_role_table_carry_no_english_sentence(site):
     assert english_sentences(checks_page) == []
     for name, spec in load_builtin_checks().items():  # each check's own Chinese text, not a shared filler
         assert str(inline(spec.doc_zh.split("\n\n")[0])) in checks_page, name
+    checks = load_builtin_checks()
+    for req_id, req in requirements().items():  # a requirement's page says in Chinese what its checks do
+        page = (site / "zh" / "req" / f"{req_id}.html").read_text(encoding="utf-8")
+        for call in req.checks:
+            assert str(inline(checks[call.check].doc_zh.split("\n\n")[0])) in page, (req_id, call.check)
+            assert str(inline(checks[call.check].doc.split("\n\n")[0])) not in page, (req_id, call.check)
     guide = (site / "zh" / "vendor-guide.html").read_text(encoding="utf-8")
     assert english_sentences(roles_table(guide)) == []
     assert str(inline(content()["credential_roles_zh"]["auditor"])) in roles_table(guide)
