@@ -318,40 +318,45 @@ def patch_references(ctx: CheckContext, *, collections: list[str] | None = None)
     from ._expect import offered_collections
 
     offered = set(offered_collections(ctx))
-    for name in offered_collections(ctx, collections, writable=True):
-        coll = ctx.collection(name)
-        movable = {m: t for m, t in coll.references.items() if t in offered and ctx.collection(t).writable}
-        if not movable:
-            continue
-        try:
-            _, entity = ctx.create(name, ctx.fixture(f"{name}/valid/minimal"), purpose=f"a {coll.entity} to move")
-        except Halt:
-            continue  # another requirement says why a minimal record cannot be created
-        path = ctx.item_path(name, str(entity["id"]))
-        if "extensions" in _schema_members(ctx, name):  # a nested member set by a patch merges into `extensions`
-            mark = {"sc_conformance": {"patched": ctx.unique("p-")}}
-            added = ctx.patch(path, {"extensions": mark})
-            if 200 <= added.status < 300:
-                read = ctx.get(path)
-                shown = read.json() if read.status == 200 else None
-                got = shown.get("extensions") if isinstance(shown, dict) else None
-                if not isinstance(got, dict) or got.get("sc_conformance") != mark["sc_conformance"]:
-                    yield fail(f"PATCH {path} set extensions.sc_conformance and answered {added.status}, but the "
-                               "record reads back without it", expected=mark, found=got, location="/extensions")
-        for member, target in sorted(movable.items()):  # set or moved: a reference the fixture leaves out too
-            try:
-                _, parent = ctx.create(target, ctx.fixture(f"{target}/valid/minimal"),
-                                       purpose=f"another {ctx.collection(target).entity} to point {member} at")
-            except Halt:
-                continue
-            new = str(parent["id"])
-            moved = ctx.patch(path, {member: new})
-            if not 200 <= moved.status < 300:
-                continue  # refused as inconsistent: allowed
+    # each collection on records of its own: side by side under --concurrency
+    yield from ctx.each(offered_collections(ctx, collections, writable=True),
+                        lambda probe, name: _patch_references(probe, name, offered))
+
+
+def _patch_references(ctx: CheckContext, name: str, offered: set[str]) -> Iterator[Finding]:
+    coll = ctx.collection(name)
+    movable = {m: t for m, t in coll.references.items() if t in offered and ctx.collection(t).writable}
+    if not movable:
+        return
+    try:
+        _, entity = ctx.create(name, ctx.fixture(f"{name}/valid/minimal"), purpose=f"a {coll.entity} to move")
+    except Halt:
+        return  # another requirement says why a minimal record cannot be created
+    path = ctx.item_path(name, str(entity["id"]))
+    if "extensions" in _schema_members(ctx, name):  # a nested member set by a patch merges into `extensions`
+        mark = {"sc_conformance": {"patched": ctx.unique("p-")}}
+        added = ctx.patch(path, {"extensions": mark})
+        if 200 <= added.status < 300:
             read = ctx.get(path)
             shown = read.json() if read.status == 200 else None
-            if not isinstance(shown, dict) or shown.get(member) != new:
-                yield fail(f"PATCH {path} moved {member} to {new!r} and answered {moved.status}, but the record "
-                           f"reads back with {member} = {shown.get(member) if isinstance(shown, dict) else None!r}",
-                           expected=new, found=shown.get(member) if isinstance(shown, dict) else read.status,
-                           location=f"/{member}")
+            got = shown.get("extensions") if isinstance(shown, dict) else None
+            if not isinstance(got, dict) or got.get("sc_conformance") != mark["sc_conformance"]:
+                yield fail(f"PATCH {path} set extensions.sc_conformance and answered {added.status}, but the "
+                           "record reads back without it", expected=mark, found=got, location="/extensions")
+    for member, target in sorted(movable.items()):  # set or moved: a reference the fixture leaves out too
+        try:
+            _, parent = ctx.create(target, ctx.fixture(f"{target}/valid/minimal"),
+                                   purpose=f"another {ctx.collection(target).entity} to point {member} at")
+        except Halt:
+            continue
+        new = str(parent["id"])
+        moved = ctx.patch(path, {member: new})
+        if not 200 <= moved.status < 300:
+            continue  # refused as inconsistent: allowed
+        read = ctx.get(path)
+        shown = read.json() if read.status == 200 else None
+        if not isinstance(shown, dict) or shown.get(member) != new:
+            yield fail(f"PATCH {path} moved {member} to {new!r} and answered {moved.status}, but the record "
+                       f"reads back with {member} = {shown.get(member) if isinstance(shown, dict) else None!r}",
+                       expected=new, found=shown.get(member) if isinstance(shown, dict) else read.status,
+                       location=f"/{member}")

@@ -55,19 +55,24 @@ def json_media_type(ctx: CheckContext, *, collections: list[str] | None = None) 
 def bearer_required(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
     """Without a token, every operation the catalogue offers (list, create; read, patch, delete when offered,
     transitions) answers 401 with a Bearer challenge (RFC 6750), at collection and item paths alike."""
-    for name in offered_collections(ctx, collections):
-        record_id = record_to_aim_at(ctx, name)
-        for op in operations(ctx, name, record_id):
-            exchange = op.send(ctx, token=False)
-            if exchange.status != 401:
-                note = ctx.discard(name, exchange) if op.kind == "create" else None
-                yield fail(f"{op.method} {op.path} without a token answered {exchange.status}"
-                           + (f"; {note}" if note else ""), expected=401, found=exchange.status)
-                continue
-            challenge = ", ".join(exchange.headers.get_list("www-authenticate"))
-            if not bearer_challenge(challenge):
-                yield fail(f"{op.method} {op.path}: 401 without a `WWW-Authenticate: Bearer …` challenge",
-                           expected="Bearer realm=…", found=challenge or None, location="WWW-Authenticate")
+    # each collection's operations, side by side under --concurrency
+    yield from ctx.each(offered_collections(ctx, collections), _without_token)
+
+
+def _without_token(ctx: CheckContext, name: str) -> Iterator[Finding]:
+    record_id = record_to_aim_at(ctx, name)
+    for op in operations(ctx, name, record_id):
+        exchange = op.send(ctx, token=False)
+        if exchange.status != 401:
+            note = ctx.discard(name, exchange) if op.kind == "create" else None
+            yield fail(f"{op.method} {op.path} without a token answered {exchange.status}"
+                       + (f"; {note}" if note else ""), expected=401, found=exchange.status)
+            continue
+        challenge = ", ".join(exchange.headers.get_list("www-authenticate"))
+        if not bearer_challenge(challenge):
+            yield fail(f"{op.method} {op.path}: 401 without a `WWW-Authenticate: Bearer …` challenge",
+                       expected="Bearer realm=…", found=challenge or None, location="WWW-Authenticate")
+
 
 
 @check("http.request_id")

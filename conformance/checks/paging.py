@@ -109,53 +109,60 @@ def walk_while_writing(ctx: CheckContext, *, collections: list[str] | None = Non
     changes and (where offered) deletes records; the cursor still answers 200, every record that existed
     unchanged for the whole walk is visited exactly once, and none twice. Every writable collection the
     platform lists, unless `collections` names some."""
-    from ._expect import delete_offered, offered_collections
+    from ._expect import offered_collections
 
-    for name in offered_collections(ctx, collections, writable=True):
-        fixture = f"{name}/valid/minimal"
-        try:
-            steady = _seed_records(ctx, name, 3)
-        except Exception:  # noqa: BLE001 - a collection whose fixture cannot be created is another check's finding
-            continue
-        changed = _seed_records(ctx, name, 2)
-        writes = ["create", "change", "delete" if delete_offered(ctx, name) else "create"]
-        page_cfg = ctx.catalogue.page
-        query: dict[str, object] = {page_cfg["limit_param"]: ctx.page_size(limit)}
-        seen: Counter[str] = Counter()
-        for number in range(1, max_pages + 1):
-            exchange = ctx.get(ctx.collection(name).path, params=query)
-            if exchange.status != 200:
-                yield fail(f"page {number} of a walk of {name} answered {exchange.status} after records were "
-                           "written during the walk (S8: a cursor stays usable while records are written)",
-                           expected=200, found=exchange.status)
-                break
-            page = require_json(exchange)
-            items = page.get("items") if isinstance(page, dict) else None
-            if not isinstance(items, list):
-                yield fail(f"page {number} of {name} is not a page envelope", location="/items")
-                break
-            seen.update(str(item.get("id")) for item in items if isinstance(item, dict))
-            if writes:
-                with ctx.tidying():
-                    kind = writes.pop(0)
-                    if kind == "create":
-                        ctx.create(name, ctx.fixture(fixture), purpose="a record created during a walk")
-                    elif kind == "change":
-                        ctx.patch(ctx.item_path(name, changed[0]), {})
-                    else:
-                        ctx.delete(ctx.item_path(name, changed[1]))
-            cursor = page.get("next_cursor")
-            if not cursor:
-                break
-            query = {page_cfg["limit_param"]: ctx.page_size(limit), page_cfg["cursor_param"]: cursor}
-        else:
-            yield fail(f"a walk of {name} did not end after {max_pages} pages")
-            continue
-        twice = sorted(i for i, n in seen.items() if n > 1)
-        if twice:
-            yield fail(f"a walk of {name} during writes listed {len(twice)} record(s) twice",
-                       expected="each record at most once", found=twice[:5])
-        missing = [i for i in steady if i not in seen]
-        if missing:
-            yield fail(f"a walk of {name} during writes left out {len(missing)} record(s) that existed unchanged "
-                       "for the whole walk", expected=steady, found=missing)
+    # each collection walked on records of its own: side by side under --concurrency
+    yield from ctx.each(offered_collections(ctx, collections, writable=True),
+                        lambda probe, name: _walk_while_writing(probe, name, limit, max_pages))
+
+
+def _walk_while_writing(ctx: CheckContext, name: str, limit: int, max_pages: int) -> Iterator[Finding]:
+    from ._expect import delete_offered
+
+    fixture = f"{name}/valid/minimal"
+    try:
+        steady = _seed_records(ctx, name, 3)
+    except Exception:  # noqa: BLE001 - a collection whose fixture cannot be created is another check's finding
+        return
+    changed = _seed_records(ctx, name, 2)
+    writes = ["create", "change", "delete" if delete_offered(ctx, name) else "create"]
+    page_cfg = ctx.catalogue.page
+    query: dict[str, object] = {page_cfg["limit_param"]: ctx.page_size(limit)}
+    seen: Counter[str] = Counter()
+    for number in range(1, max_pages + 1):
+        exchange = ctx.get(ctx.collection(name).path, params=query)
+        if exchange.status != 200:
+            yield fail(f"page {number} of a walk of {name} answered {exchange.status} after records were "
+                       "written during the walk (S8: a cursor stays usable while records are written)",
+                       expected=200, found=exchange.status)
+            break
+        page = require_json(exchange)
+        items = page.get("items") if isinstance(page, dict) else None
+        if not isinstance(items, list):
+            yield fail(f"page {number} of {name} is not a page envelope", location="/items")
+            break
+        seen.update(str(item.get("id")) for item in items if isinstance(item, dict))
+        if writes:
+            with ctx.tidying():
+                kind = writes.pop(0)
+                if kind == "create":
+                    ctx.create(name, ctx.fixture(fixture), purpose="a record created during a walk")
+                elif kind == "change":
+                    ctx.patch(ctx.item_path(name, changed[0]), {})
+                else:
+                    ctx.delete(ctx.item_path(name, changed[1]))
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+        query = {page_cfg["limit_param"]: ctx.page_size(limit), page_cfg["cursor_param"]: cursor}
+    else:
+        yield fail(f"a walk of {name} did not end after {max_pages} pages")
+        return
+    twice = sorted(i for i, n in seen.items() if n > 1)
+    if twice:
+        yield fail(f"a walk of {name} during writes listed {len(twice)} record(s) twice",
+                   expected="each record at most once", found=twice[:5])
+    missing = [i for i in steady if i not in seen]
+    if missing:
+        yield fail(f"a walk of {name} during writes left out {len(missing)} record(s) that existed unchanged "
+                   "for the whole walk", expected=steady, found=missing)

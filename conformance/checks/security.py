@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
+from ..credentials import Role
 from ..oracles.rules import bearer_challenge
 from ..results import Finding, fail
 from ..session import CheckContext
@@ -118,33 +119,9 @@ def scope_required(ctx: CheckContext, *, collections: list[str] | None = None,
     auditor's) is refused the listing and the record with 403. ``fixture`` (one collection only) replaces the
     `valid/minimal` fixture."""
     outsider = ctx.session.credentials.get("auditor")
-    for name in offered_collections(ctx, collections, writable=True):
-        chosen = fixture or _with_personal_data(ctx, name)  # the reader's read is judged for masking too
-        _, entity = ctx.create(name, ctx.fixture(chosen), purpose="a record to aim at")
-        ops = operations(ctx, name, str(entity["id"]))
-        item = ctx.item_path(name, str(entity["id"]))
-        require_status(as_role(ctx, "reader", "GET", item), 200, why="the reader role may read", precondition=True)
-        if outsider is not None and ctx.collection(name).scopes.get("read") not in outsider.scopes:
-            for path in (ctx.collection(name).path, item):
-                refused = as_role(ctx, "auditor", "GET", path)
-                if refused.status != 403:
-                    yield fail(f"GET {path} with a token lacking the read scope answered {refused.status}",
-                               expected=403, found=refused.status)
-        for op in (op for op in ops if op.writes):
-            exchange = op.send(ctx, _write_body(ctx, name, op, chosen), token=role(ctx, "reader").token)
-            if exchange.status != 403:
-                note = ctx.discard(name, exchange) if op.kind == "create" else None
-                yield fail(f"{op.method} {op.path} with a token lacking the write scope answered {exchange.status}"
-                           + (f"; {note}" if note else ""), expected=403, found=exchange.status)
-        after = ctx.get(item)
-        if after.status != 200:
-            yield fail(f"{item} is gone after a DELETE by a token without the write scope")
-        elif ctx.collection(name).lifecycle:
-            status_field = ctx.catalogue.lifecycle_of(name).status_field
-            if after.json().get(status_field) != entity.get(status_field):
-                yield fail(f"{item} changed state after a transition by a token without the write scope",
-                           expected=entity.get(status_field), found=after.json().get(status_field),
-                           location=f"/{status_field}")
+    # each collection on a record of its own, side by side under --concurrency
+    yield from ctx.each(offered_collections(ctx, collections, writable=True),
+                        lambda probe, name: _reader_refused(probe, name, fixture, outsider))
     if outsider is not None:  # the collections nobody writes (the event feed): their listings too
         for name in offered_collections(ctx, collections):
             coll = ctx.collection(name)
@@ -155,32 +132,66 @@ def scope_required(ctx: CheckContext, *, collections: list[str] | None = None,
                                expected=403, found=refused.status)
 
 
+def _reader_refused(ctx: CheckContext, name: str, fixture: str | None, outsider: Role | None) -> Iterator[Finding]:
+    chosen = fixture or _with_personal_data(ctx, name)  # the reader's read is judged for masking too
+    _, entity = ctx.create(name, ctx.fixture(chosen), purpose="a record to aim at")
+    ops = operations(ctx, name, str(entity["id"]))
+    item = ctx.item_path(name, str(entity["id"]))
+    require_status(as_role(ctx, "reader", "GET", item), 200, why="the reader role may read", precondition=True)
+    if outsider is not None and ctx.collection(name).scopes.get("read") not in outsider.scopes:
+        for path in (ctx.collection(name).path, item):
+            refused = as_role(ctx, "auditor", "GET", path)
+            if refused.status != 403:
+                yield fail(f"GET {path} with a token lacking the read scope answered {refused.status}",
+                           expected=403, found=refused.status)
+    for op in (op for op in ops if op.writes):
+        exchange = op.send(ctx, _write_body(ctx, name, op, chosen), token=role(ctx, "reader").token)
+        if exchange.status != 403:
+            note = ctx.discard(name, exchange) if op.kind == "create" else None
+            yield fail(f"{op.method} {op.path} with a token lacking the write scope answered {exchange.status}"
+                       + (f"; {note}" if note else ""), expected=403, found=exchange.status)
+    after = ctx.get(item)
+    if after.status != 200:
+        yield fail(f"{item} is gone after a DELETE by a token without the write scope")
+    elif ctx.collection(name).lifecycle:
+        status_field = ctx.catalogue.lifecycle_of(name).status_field
+        if after.json().get(status_field) != entity.get(status_field):
+            yield fail(f"{item} changed state after a transition by a token without the write scope",
+                       expected=entity.get(status_field), found=after.json().get(status_field),
+                       location=f"/{status_field}")
+
+
 @check("security.tenant_isolation")
 def tenant_isolation(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
     """A token bound to community B cannot read, change, delete or move (transitions) a record of community A
     by its id, in any collection."""
     community_a = tenant_community(ctx, "tenant-a")
     tenant_community(ctx, "tenant-b")
-    for name in offered_collections(ctx, collections, writable=True):
-        entity = tenant_record(ctx, name, community_a)
-        record_id = str(entity["id"])
-        item = ctx.item_path(name, record_id)
-        require_status(as_role(ctx, "tenant-a", "GET", item), 200, why="tenant A reads its own record",
-                       precondition=True)
-        # The tenant itself is never deleted: under a leak that would take community A from every later check.
-        kinds = ("read", "update", "transition") + (("delete",) if record_id != community_a else ())
-        for op in operations(ctx, name, record_id, kinds=kinds):
-            body = _first_transition(ctx, name) if op.kind == "transition" else {"extensions": None}
-            exchange = op.send(ctx, body, token=role(ctx, "tenant-b").token)
-            if exchange.status not in _DENIED:
-                yield fail(f"{op.method} {op.path} (community A's record) with community B's token answered "
-                           f"{exchange.status}; another tenant's id must give 403 or 404", expected=list(_DENIED),
-                           found=exchange.status)
-            elif op.kind == "read" and any(str(v) in exchange.text for k, v in entity.items()
-                                           if k in ("name", "identity") and v):
-                yield fail(f"the {exchange.status} to community B's GET {item} still shows the record's data")
-        if as_role(ctx, "tenant-a", "GET", item).status != 200:
-            yield fail(f"{item} of community A is gone after community B's DELETE")
+    # each collection on a record of community A's own, side by side under --concurrency
+    yield from ctx.each(offered_collections(ctx, collections, writable=True),
+                        lambda probe, name: _other_tenant_refused(probe, name, community_a))
+
+
+def _other_tenant_refused(ctx: CheckContext, name: str, community_a: str) -> Iterator[Finding]:
+    entity = tenant_record(ctx, name, community_a)
+    record_id = str(entity["id"])
+    item = ctx.item_path(name, record_id)
+    require_status(as_role(ctx, "tenant-a", "GET", item), 200, why="tenant A reads its own record",
+                   precondition=True)
+    # The tenant itself is never deleted: under a leak that would take community A from every later check.
+    kinds = ("read", "update", "transition") + (("delete",) if record_id != community_a else ())
+    for op in operations(ctx, name, record_id, kinds=kinds):
+        body = _first_transition(ctx, name) if op.kind == "transition" else {"extensions": None}
+        exchange = op.send(ctx, body, token=role(ctx, "tenant-b").token)
+        if exchange.status not in _DENIED:
+            yield fail(f"{op.method} {op.path} (community A's record) with community B's token answered "
+                       f"{exchange.status}; another tenant's id must give 403 or 404", expected=list(_DENIED),
+                       found=exchange.status)
+        elif op.kind == "read" and any(str(v) in exchange.text for k, v in entity.items()
+                                       if k in ("name", "identity") and v):
+            yield fail(f"the {exchange.status} to community B's GET {item} still shows the record's data")
+    if as_role(ctx, "tenant-a", "GET", item).status != 200:
+        yield fail(f"{item} of community A is gone after community B's DELETE")
 
 
 @check("security.tenant_listing")

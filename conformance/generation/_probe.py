@@ -11,7 +11,6 @@ reported is always one the target really failed on.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -38,11 +37,6 @@ class Counterexample:
     failure: Any  # what the property returned for it
     examples: int  # how many examples were tried, shrinking included
     flaky: bool = False
-
-
-# Under --concurrency several checks run in threads; their hypothesis runs take turns (the requests they make
-# stay concurrent with the other checks' requests).
-HYPOTHESIS = threading.RLock()
 
 
 def probe(strategy: st.SearchStrategy[Any], prop: Callable[[Any], Any], *, seed: int,
@@ -83,8 +77,7 @@ def probe(strategy: st.SearchStrategy[Any], prop: Callable[[Any], Any], *, seed:
             raise error
 
     try:
-        with HYPOTHESIS:  # one property at a time: hypothesis' engine keeps per-process state
-            run()
+        run()  # under --concurrency from several threads at once: hypothesis is thread-safe since 6.136
     except PropertyFailed as minimal:
         return Counterexample(minimal.value, minimal.failure, tried), tried
     except Flaky:  # the target answered the same example differently: report the first failure seen
