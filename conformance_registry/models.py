@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from datetime import datetime
 from typing import Any
 
@@ -91,12 +92,21 @@ class Run(Base):
 
 
 class Report(Base):
-    """A report.json as the suite wrote it (its bytes' SHA-256 is the digest certificates cite)."""
+    """A report.json as the suite wrote it (the SHA-256 of its UTF-8 bytes is the digest certificates cite), gzipped:
+    a run of one profile writes megabytes of evidence that compress about fifteenfold."""
 
     __tablename__ = "reports"
     digest: Mapped[str] = mapped_column(String(80), primary_key=True)
-    body: Mapped[str] = mapped_column(Text)
+    gzipped: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    @property
+    def text(self) -> str:
+        return gzip.decompress(self.gzipped).decode("utf-8")
+
+    @classmethod
+    def of(cls, digest: str, text: str, created_at: datetime) -> Report:
+        return cls(digest=digest, gzipped=gzip.compress(text.encode("utf-8"), compresslevel=6), created_at=created_at)
 
 
 class RegistryState(Base):

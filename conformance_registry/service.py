@@ -143,7 +143,7 @@ def apply_outcome(ctx: Context, session: Session, run: Run, outcome: RunOutcome)
     if outcome.report is not None and outcome.report_text is not None and outcome.digest is not None:
         run.verdict, run.report_digest = str(outcome.report.get("verdict")), outcome.digest
         if session.get(Report, outcome.digest) is None:
-            session.add(Report(digest=outcome.digest, body=outcome.report_text, created_at=when))
+            session.add(Report.of(outcome.digest, outcome.report_text, when))
     run.state = "finished" if outcome.report is not None else "failed"
     platform = session.get(Platform, run.platform_id)
     assert platform is not None  # a run is only queued for a registered platform (foreign key)

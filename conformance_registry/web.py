@@ -195,7 +195,7 @@ def create_app(ctx: Context, dispatcher: Dispatcher, operator_token: str) -> Fas
             found = session.get(Report, digest)
             if found is None:
                 raise HTTPException(404, "no such report")
-            return Response(found.body, media_type="application/json")
+            return Response(found.text, media_type="application/json")
 
     # ---- public pages ----
     def page(name: str, lang: str, **values: Any) -> HTMLResponse:

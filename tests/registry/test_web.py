@@ -1,6 +1,7 @@
 """The service over HTTP: writes need the operator token, bad input is a one-line 422, vendors' tokens appear in no
 answer, every platform string is escaped on the pages and in the badge, both languages render."""
 
+import hashlib
 import json
 
 import pytest
@@ -87,6 +88,9 @@ def test_a_certification_is_queued_and_the_token_never_comes_back(client, ctx, t
     assert all(page.status_code == 200 for page in pages), [p.status_code for p in pages]
     for page in pages:
         assert TOKEN not in page.text
+    report = pages[-1]  # served as stored (gzipped at rest): its bytes are what the certificate's digest covers
+    document = client.get(f"/api/certificates/{certificate}").json()["certificate"]
+    assert "sha256:" + hashlib.sha256(report.content).hexdigest() == document["report"]["digest"]
     stored = b"".join(path.read_bytes() for path in tmp_path.glob("unit.sqlite*"))
     assert b"vendor-token" not in stored and b"platform.test" in stored  # sealed at rest, the rest in clear
 

@@ -26,7 +26,7 @@ def upgrade() -> None:
                     sa.Column("created_at", WHEN, nullable=False))
     op.create_table("reports",
                     sa.Column("digest", sa.String(80), primary_key=True),
-                    sa.Column("body", sa.Text, nullable=False),
+                    sa.Column("gzipped", sa.LargeBinary, nullable=False),
                     sa.Column("created_at", WHEN, nullable=False))
     op.create_table("runs",
                     sa.Column("id", sa.String(40), primary_key=True),
