@@ -152,7 +152,10 @@ def apply_outcome(ctx: Context, session: Session, run: Run, outcome: RunOutcome)
         certificate.last_run_at = when
     if outcome.conformant and outcome.report is not None:
         version = str(outcome.report["profile"]["version"])
-        same = [c for c in live if c.profile_version == version]
+        binding = _binding(outcome.report["target"])
+        # a certificate vouches for one profile version and one target binding: a conformant run of another version,
+        # or of the same URL now declaring another identity or TLS certificate, earns a new one that supersedes it
+        same = [c for c in live if c.profile_version == version and c.document.get("target") == binding]
         for certificate in same:
             if certificate.status == "suspended":
                 _history(session, certificate, "valid", f"conformant again ({run.id})", run, when)
@@ -162,7 +165,8 @@ def apply_outcome(ctx: Context, session: Session, run: Run, outcome: RunOutcome)
         issued = _issue(ctx, session, platform, run, outcome.report, when)
         for certificate in live:
             _history(session, certificate, "superseded",
-                     f"superseded by {issued.id} (profile {run.profile_id} version {version})", run, when)
+                     f"superseded by {issued.id} (profile {run.profile_id} version {version}"
+                     + (")" if certificate.profile_version != version else ", another target binding)"), run, when)
         run.outcome_certificate_id = issued.id
         return
     reason = (f"re-run not conformant: verdict {run.verdict} ({run.id})" if run.verdict

@@ -111,6 +111,17 @@ def test_a_new_profile_version_supersedes_and_revocation_is_final(ctx):
         revoke(session, session.get_one(Certificate, new), "again")
 
 
+def test_the_same_url_declaring_another_identity_earns_a_new_certificate(ctx):
+    old, _ = run_with(ctx, outcome())
+    moved = make_report(BASE) | {"target": {"base_url": BASE, "platform": {"name": "Another", "version": "2"}}}
+    new, _ = run_with(ctx, RunOutcome(0, json.dumps(moved), moved, None))
+    assert new != old and history(ctx, old)[0] == "superseded"
+    with ctx.sessions() as session:
+        assert session.get_one(Certificate, new).document["target"]["platform"]["name"] == "Another"
+        reason = session.get_one(Certificate, old).history[-1].reason
+    assert reason.endswith("version 1.0.0, another target binding)")
+
+
 def test_validity_passing_expires_and_the_schedule_queues_reruns_once(ctx):
     certificate_id, _ = run_with(ctx, outcome())
     with ctx.sessions.begin() as session:
