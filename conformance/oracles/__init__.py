@@ -44,6 +44,9 @@ class Violation:
     location: str | None = None
     expected: Any = None
     found: Any = None
+    # The collection the violation is about when it is not the exchange's own (an event feed's entries are about
+    # the records of other collections); a Violation with no message only says that collection was judged.
+    about: str | None = None
 
 
 @dataclass
@@ -326,11 +329,14 @@ class Traffic:
                 violations = list(spec.judge(view, self))
             except Exception as exc:  # a bug of ours is reported, never a crash or a pass
                 violations = [Violation(f"internal error in oracle {spec.name}: {type(exc).__name__}: {exc}")]
-            judged = self.ledger[spec.name].setdefault(view.collection.name if view.collection else "", Judged())
-            judged.count += 1
+            own = view.collection.name if view.collection else ""
+            about = {v.about or own for v in violations} or {own}
+            for name in about:  # the exchange counts as judged for every collection it was judged about
+                self.ledger[spec.name].setdefault(name, Judged()).count += 1
             self.judgements += 1
             for violation in violations:
-                judged.keep(key, violation, exchange, view.origin)
+                if violation.message:
+                    self.ledger[spec.name][violation.about or own].keep(key, violation, exchange, view.origin)
 
     def judged(self, name: str, collections: list[str] | None = None) -> Judged:
         """The ledger of oracle ``name``, over ``collections`` (None: every exchange it judged)."""

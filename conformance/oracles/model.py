@@ -117,6 +117,9 @@ class RecordModel:
         self.writes: dict[str, Write] = {}  # by the X-Request-Id the platform answered with
         self.personal: set[str] = set()  # identity and phone numbers the run sent
         self.walks: dict[str, Walk] = {}  # next_cursor -> the walk it continues
+        # creations and successful transitions of lifecycle records, as the event feed must publish them (S7):
+        # (monotonic time of the answer, its place in the run, kind, collection, record id)
+        self.published: list[tuple[float, int, str, str, str]] = []
         # While an exchange is judged: when its request was sent, and the records a write still in flight may be
         # changing. A record written while the request was under way (under --concurrency) may show either value,
         # so no oracle judges it in that exchange.
@@ -177,6 +180,11 @@ class RecordModel:
             return
         body = view.body()
         members = _writable_members(coll.schema)
+        if coll.lifecycle and view.token == "role" and view.kind in ("create", "transition"):
+            record_id = view.item_id if view.kind == "transition" else (
+                str(body["id"]) if isinstance(body, dict) and body.get("id") is not None else None)
+            if record_id is not None:
+                self.published.append((time.monotonic(), view.serial, view.kind, coll.name, record_id))
         if view.kind == "create" and isinstance(body, dict) and body.get("id") is not None and isinstance(sent, dict):
             expected = {k: v for k, v in sent.items() if k in members and v is not None}
             created = Record(coll.name, str(body["id"]), expected, self._community(coll.name, body, sent),
@@ -676,3 +684,81 @@ def field_gate(view: View, traffic: Traffic) -> Iterator[Violation]:
         if sent.get(member) is not None and record.status not in states:
             yield Violation(f"{view.describe()}: `{member}` was accepted in the state {record.status!r}",
                             f"/{member}", f"409 outside {list(states)}", view.status)
+
+
+def _feed_walk(view: View) -> bool:
+    return (view.kind == "list" and view.succeeded and view.collection is not None
+            and view.collection.entity == "event" and view.token == "role"
+            and view.holds(view.collection.scopes.get("read", ""))
+            and set(view.query) <= {view.page["limit_param"], view.page["cursor_param"]})
+
+
+@oracle("feed_complete", scope="every walk of the event feed followed to its last page, per collection it reports on",
+        applies=_feed_walk)
+def feed_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
+    """The event feed publishes each creation and each successful transition of a lifecycle record once, in the
+    order they happened (S7): a feed read to its end lists, for every record the run created or moved at least 5 s
+    before the walk began (S15), its creation and every transition; no more transitions of a run's record than
+    the run made; and a record's creation before its transitions (GOV-EVT-001, INF-EVT-001)."""
+    body = view.body()
+    items = body.get("items") if isinstance(body, dict) else None
+    if not isinstance(items, list):
+        return
+    walks: dict[str, tuple[float, list[dict[str, Any]]]] = traffic.state.setdefault("feed-walks", {})
+    cursor = view.query.get(view.page["cursor_param"])
+    seen: list[dict[str, Any]]
+    if cursor is None:
+        started, seen = time.monotonic(), []
+    elif cursor in walks:
+        started, seen = walks.pop(cursor)
+    else:
+        return
+    seen = seen + [item for item in items if isinstance(item, dict)]
+    following = body.get("next_cursor")
+    if isinstance(following, str) and following:
+        if len(walks) >= _MAX_WALKS:
+            walks.pop(next(iter(walks)))
+        walks[following] = (started, seen)
+        return
+    model, role = traffic.model, view.role
+    events: dict[tuple[str, str], list[str]] = {}  # (collection, record) -> event types in feed order
+    for item in seen:
+        resource = item.get("resource")
+        if isinstance(resource, dict) and isinstance(resource.get("collection"), str):
+            events.setdefault((resource["collection"], str(resource.get("id"))), []).append(str(item.get("type")))
+    made: dict[tuple[str, str], list[tuple[float, str]]] = {}
+    for at, _, kind, collection, record_id in model.published:
+        made.setdefault((collection, record_id), []).append((at, kind))
+    for (collection, record_id), writes in made.items():
+        record = model.raw(collection, record_id)
+        if role is not None and role.community and (record is None or record.community != role.community):
+            continue  # a tenant's feed shows its own community's events
+        yield Violation("", about=collection)  # judged
+        if (collection, record_id) in model.unsettled:
+            continue  # a transition of it is still under way
+        found = events.get((collection, record_id), [])
+        due = [kind for at, kind in writes if at <= started - READABLE_WITHIN]
+        due_transitions = due.count("transition")
+        if "create" in due and "created" not in found:
+            yield Violation(f"{view.describe()}: the feed read to its end has no creation event for {collection} "
+                            f"{record_id!r}, created by the run more than {READABLE_WITHIN:g} s before",
+                            "/items", "an event of type created", found or None, about=collection)
+        if found.count("transitioned") < due_transitions:
+            yield Violation(f"{view.describe()}: the feed lists {found.count('transitioned')} transition event(s) "
+                            f"for {collection} {record_id!r}; the run made {due_transitions} transition(s) of it "
+                            f"more than {READABLE_WITHIN:g} s before", "/items", due_transitions,
+                            found.count("transitioned"), about=collection)
+        made_transitions = sum(1 for _, kind in writes if kind == "transition")
+        if found.count("transitioned") > made_transitions or found.count("created") > 1:
+            yield Violation(f"{view.describe()}: the feed lists {found.count('created')} creation and "
+                            f"{found.count('transitioned')} transition event(s) for {collection} {record_id!r}; the "
+                            f"run created it once and made {made_transitions} successful transition(s): each is "
+                            "published once, and a refused one not at all", "/items",
+                            {"created": 1, "transitioned": made_transitions},
+                            {"created": found.count("created"), "transitioned": found.count("transitioned")},
+                            about=collection)
+        if "created" in found and "transitioned" in found and found.index("transitioned") < found.index("created"):
+            yield Violation(f"{view.describe()}: the feed lists a transition of {collection} {record_id!r} before "
+                            "its creation (S7: in the order of publication)", "/items", "created first",
+                            found[:5], about=collection)
+
