@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-__all__ = ["Registry", "Unavailable", "celery_worker", "create_database", "free_port", "postgres_cluster", "redis_server",
+__all__ = ["Registry", "Unavailable", "celery_beat", "celery_worker", "create_database", "free_port", "postgres_cluster", "redis_server",
            "reference_platform", "registry_server", "suite_command", "wait_for_port"]
 
 
@@ -248,6 +248,22 @@ def celery_worker(folder: Path, env: dict[str, str], concurrency: int = 1,
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the Celery worker did not start:\n" + log.read_text(errors="replace")[-3000:])
             time.sleep(0.2)
+        yield process
+    finally:
+        _stop(process)
+
+
+@contextlib.contextmanager
+def celery_beat(folder: Path, env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
+    """``celery -A conformance_registry.tasks beat``: sends the sweep that expires and queues scheduled re-runs."""
+    log = folder / "celery-beat.log"
+    base = {k: v for k, v in os.environ.items() if not k.startswith("SC_") or k == "SC_REGISTRY_SUITE"}
+    with log.open("w") as sink:
+        process = subprocess.Popen([sys.executable, "-m", "celery", "-A", "conformance_registry.tasks", "beat",
+                                    "-l", "info", "-s", str(folder / "celerybeat-schedule")],
+                                   cwd=folder, env=base | env, stdout=sink, stderr=subprocess.STDOUT, text=True,
+                                   stdin=subprocess.DEVNULL)
+    try:
         yield process
     finally:
         _stop(process)
