@@ -19,7 +19,7 @@ from .models import Platform, Run
 from .service import Context, apply_outcome, claim, fail_run, now, sweep
 from .settings import Settings, suite_command
 from .signing import load_or_create_key
-from .suite import run_suite
+from .suite import run_suite, stop_all
 from .vault import Vault
 
 __all__ = ["Dispatcher", "InProcessWorker", "execute", "open_context"]
@@ -51,7 +51,10 @@ def execute(ctx: Context, run_id: str) -> str | None:
         return "failed"
     with ctx.sessions.begin() as session:
         run = session.get_one(Run, run_id)
-        apply_outcome(ctx, session, run, outcome)
+        if outcome.aborted:  # the service is stopping: nothing was learnt about the platform
+            fail_run(session, run, outcome.error or "stopped")
+        else:
+            apply_outcome(ctx, session, run, outcome)
         return run.state
 
 
@@ -103,8 +106,10 @@ class InProcessWorker:
                 log.exception("scheduled sweep failed at %s", now())
 
     def close(self) -> None:
+        """Stop: queued runs stay queued for the next start, runs under way are killed and recorded as failed."""
         self._stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
+        stop_all()
 
 
 class CeleryDispatcher:

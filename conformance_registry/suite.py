@@ -7,21 +7,41 @@ is killed past the limit) and in the output kept; whatever happens becomes a ``R
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import signal
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["RunOutcome", "run_suite"]
+__all__ = ["RunOutcome", "run_suite", "stop_all"]
 
 EXIT_CONFORMANT, EXIT_NOT_CONFORMANT = 0, 1
+_running: set[subprocess.Popen[bytes]] = set()
+_stopped: set[int] = set()  # pids stop_all killed
+_running_lock = threading.Lock()
+
+
+def stop_all() -> int:
+    """Kill every suite process this process started and still waits on (the service is stopping); how many.
+
+    Each run's thread then sees its process end, removes its private folder (credentials included) and records the
+    run as failed.
+    """
+    with _running_lock:
+        processes = list(_running)
+        _stopped.update(process.pid for process in processes)
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    return len(processes)
 
 
 @dataclass(frozen=True)
@@ -30,6 +50,7 @@ class RunOutcome:
     report_text: str | None  # report.json's text as the suite wrote it
     report: dict[str, Any] | None
     error: str | None  # why there is no usable report (one line), else None
+    aborted: bool = False  # the service stopped the run (says nothing of the platform)
 
     @property
     def digest(self) -> str | None:
@@ -108,12 +129,21 @@ def run_suite(command: list[str], base_url: str, profile: str, secrets: dict[str
         with console.open("wb") as sink:
             process = subprocess.Popen(argv, cwd=folder, env=env, stdin=subprocess.DEVNULL, stdout=sink,
                                        stderr=subprocess.STDOUT, start_new_session=True)
+            with _running_lock:
+                _running.add(process)
             try:
                 exit_code: int | None = process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
                 exit_code = None
+            finally:
+                with _running_lock:
+                    _running.discard(process)
+                    aborted = process.pid in _stopped
+                    _stopped.discard(process.pid)
+        if aborted:
+            return RunOutcome(None, None, None, "the service stopped during the run", aborted=True)
         output = _scrub(_tail(console, output_cap), _secrets_in(secrets))
         last = next((line for line in reversed(output.splitlines()) if line.strip()), "")
         if exit_code is None:

@@ -104,3 +104,28 @@ def test_a_token_the_platform_echoed_into_the_report_is_scrubbed(tmp_path):
     report = make_report(BASE) | {"note": f"echo {TOKEN}"}
     result = run(tmp_path, f"report({json.dumps(report)!r})")
     assert TOKEN not in result.report_text and result.report["note"] == "echo $SC_TOKEN"
+
+
+def test_stopping_the_service_kills_runs_under_way_and_removes_their_private_folder(tmp_path):
+    import threading
+
+    from conformance_registry.suite import stop_all
+
+    seen = tmp_path / "folder.txt"
+    results = []
+    body = f"""
+        open({str(seen)!r}, "w").write(str(pathlib.Path(args["--credentials"]).parent))
+        time.sleep(60)
+    """
+    worker = threading.Thread(target=lambda: results.append(run(tmp_path, body, {"token": TOKEN,
+                                                                               "credentials": "roles: {}"})))
+    worker.start()
+    deadline = time.monotonic() + 20
+    while not seen.exists() or not seen.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert stop_all() == 1
+    worker.join(timeout=20)
+    (result,) = results
+    assert result.aborted and result.error == "the service stopped during the run" and result.report is None
+    assert not os.path.exists(seen.read_text())
