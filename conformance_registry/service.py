@@ -22,11 +22,10 @@ from .signing import key_id, sign_document
 from .suite import RunOutcome
 from .vault import Vault
 
-__all__ = ["FINAL", "LIVE", "Context", "apply_outcome", "claim", "expire_due", "queue_run", "register",
+__all__ = ["LIVE", "Context", "apply_outcome", "claim", "expire_due", "fail_run", "queue_run", "register",
            "registry_document", "revoke", "sweep"]
 
 LIVE = ("valid", "suspended")  # statuses a run can still change
-FINAL = ("expired", "superseded", "revoked")
 LEGAL_HEADER = ("Each entry is a certificate issued by this body after it ran the Smart Community Conformance Suite "
                 "itself against the platform named; rely on an entry only after verifying this document's signature "
                 "with the body's public key obtained out of band, and only while its status is `valid`.")

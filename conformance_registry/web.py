@@ -9,10 +9,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from .errors import RegistryError
 from .jobs import Dispatcher
@@ -101,8 +103,6 @@ def create_app(ctx: Context, dispatcher: Dispatcher, operator_token: str) -> Fas
     @app.exception_handler(RegistryError)
     async def registry_problem(_request: Request, exc: RegistryError) -> JSONResponse:
         return _problem(409, str(exc))
-
-    from fastapi.exceptions import RequestValidationError
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -247,7 +247,7 @@ def create_app(ctx: Context, dispatcher: Dispatcher, operator_token: str) -> Fas
     return app
 
 
-def _certificate(session: Any, certificate_id: str) -> Certificate:
+def _certificate(session: Session, certificate_id: str) -> Certificate:
     found = session.get(Certificate, certificate_id)
     if found is None:
         raise HTTPException(404, "no such certificate")

@@ -131,3 +131,12 @@ def test_revocation_over_the_api_is_final(client, ctx):
     rerun = client.post(f"/api/certificates/{certificate}/recertify", headers=operator)
     assert rerun.status_code == 409 and "final" in rerun.json()["title"]
     assert client.get("/api/certificates/SCC-NONE").status_code == 404
+
+
+def test_every_status_has_its_words_and_colour():
+    from conformance_registry import STATUSES
+    from conformance_registry.web import BADGE_COLOURS, LABELS
+
+    assert set(BADGE_COLOURS) == set(STATUSES)
+    for labels in LABELS.values():
+        assert set(STATUSES) <= set(labels) and set(labels) == set(LABELS["en"])
