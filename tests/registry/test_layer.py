@@ -42,3 +42,12 @@ def test_ci_installs_the_parts_the_registry_tests_start():
     ci = (Path(__file__).resolve().parents[2] / ".ci" / "run").read_text(encoding="utf-8")
     install = ci[ci.index("apt-get install"):ci.index(">/dev/null; }")]
     assert "postgresql" in install.split() and "redis-server" in install.split()
+
+
+def test_the_suite_cli_hands_registry_to_the_entry_point(capsys):
+    from conformance.cli import main
+
+    assert main(["registry", "frobnicate"]) == 2
+    assert capsys.readouterr().err.startswith("sc-conformance registry: error: argument command: invalid choice")
+    assert main(["registry", "--help"]) == 0
+    assert "serve,certify,recertify,verify,revoke" in capsys.readouterr().out
