@@ -15,6 +15,7 @@ from typing import Protocol
 from sqlalchemy import select
 
 from .database import connect
+from .errors import RegistryError
 from .models import Platform, Run
 from .service import Context, apply_outcome, claim, fail_run, now, sweep
 from .settings import Settings, suite_command
@@ -40,14 +41,15 @@ def execute(ctx: Context, run_id: str) -> str | None:
             return None
         platform = session.get(Platform, run.platform_id)
         assert platform is not None
-        base_url, profile = platform.base_url, run.profile_id
-        secrets = ctx.vault.open(platform.sealed_secrets)
+        base_url, profile, sealed = platform.base_url, run.profile_id, platform.sealed_secrets
     try:
+        secrets = ctx.vault.open(sealed)  # a worker given another SC_REGISTRY_SECRET_KEY fails the run, not silently
         outcome = run_suite(ctx.settings.suite or suite_command(), base_url, profile, secrets,
                             ctx.settings.run_timeout, ctx.settings.output_cap, ctx.settings.report_cap)
     except Exception as exc:  # noqa: BLE001 - whatever happens to one run becomes its record, never a dead worker
         with ctx.sessions.begin() as session:
-            fail_run(session, session.get_one(Run, run_id), f"the worker could not run the suite: {type(exc).__name__}")
+            fail_run(session, session.get_one(Run, run_id), f"the worker could not run the suite: {exc}"
+                     if isinstance(exc, RegistryError) else f"the worker could not run the suite: {type(exc).__name__}")
         return "failed"
     with ctx.sessions.begin() as session:
         run = session.get_one(Run, run_id)

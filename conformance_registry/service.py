@@ -198,10 +198,14 @@ def expire_due(session: Session) -> int:
 
 
 def sweep(ctx: Context) -> list[str]:
-    """Expire what is due and queue a scheduled re-run of every live certificate not run for a period; run ids."""
+    """Expire what is due, fail runs whose worker vanished, and queue a scheduled re-run of every live certificate
+    not run for a period; the ids of the runs queued."""
     queued = []
     with ctx.sessions.begin() as session:
         expire_due(session)
+        lost = now() - timedelta(seconds=ctx.settings.run_timeout + 600)  # past its own time limit and then some
+        for run in session.scalars(select(Run).where(Run.state == "running", Run.started_at <= lost)):
+            fail_run(session, run, "the worker stopped during the run (no result past its time limit)")
         cutoff = now() - timedelta(seconds=ctx.settings.recertify_every)
         pending = set(session.scalars(select(Run.certificate_id).where(Run.state.in_(("queued", "running")))))
         for certificate in session.scalars(select(Certificate).where(Certificate.status.in_(LIVE),

@@ -132,6 +132,13 @@ def test_validity_passing_expires_and_the_schedule_queues_reruns_once(ctx):
     with ctx.sessions() as session:
         run = session.get_one(Run, queued[0])
         assert (run.trigger, run.certificate_id, run.state) == ("schedule", certificate_id, "queued")
+    with ctx.sessions.begin() as session:  # its worker died: the run was claimed long ago and never finished
+        session.get_one(Run, queued[0]).state = "running"
+        session.get_one(Run, queued[0]).started_at = now() - timedelta(seconds=ctx.settings.run_timeout + 601)
+    requeued = sweep(ctx)  # the lost run is failed and another queued in its place
+    assert len(requeued) == 1 and requeued != queued
+    with ctx.sessions() as session:
+        assert session.get_one(Run, queued[0]).state == "failed"
     with ctx.sessions.begin() as session:
         session.get_one(Certificate, certificate_id).valid_until = now() - timedelta(seconds=1)
     document = registry_document(ctx)
