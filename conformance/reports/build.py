@@ -64,15 +64,16 @@ def summarise(results: list[RequirementResult]) -> dict[str, Any]:
 
 # What varies between two findings of one root cause: the records, values and counts the run happened to meet.
 _VARYING = (
+    (re.compile(r" ?\(in a request of [^()]*(\([^()]*\))?[^()]*\)"), ""),  # which check's request an oracle judged
     (re.compile(r"'[^'\n]{0,200}'|\"[^\"\n]{0,200}\""), "'…'"),  # quoted values
-    (re.compile(r"(?<=/)[^/\s?#()]*\d[^/\s?#()]*"), "{id}"),  # path segments holding a digit: record ids
+    (re.compile(r"(?<![\w:])/[^\s()]*"), "{path}"),  # paths: the rule broken is the same on every collection
     (re.compile(r"\b(?![1-5]\d\d\b)\d+(\.\d+)?\b"), "N"),  # counts, positions, sizes (not HTTP statuses)
 )
 
 
 def failure_shape(message: str) -> str:
-    """A finding's message with the records, values and counts it met replaced: two failures of one root cause on
-    different records (the same code) read the same."""
+    """A finding's message with the records, paths, values and counts it met replaced, and without the check whose
+    request an oracle judged: two failures of one root cause on different records or collections read the same."""
     for pattern, placeholder in _VARYING:
         message = pattern.sub(placeholder, message)
     return message

@@ -113,14 +113,17 @@ def test_checks_list_and_show_come_from_the_registry(capsys):
 
 
 def test_one_root_cause_on_many_records_is_one_unique_failure():
-    """The same code and message on other records, values and counts is one thing to fix (issue 18: one root
-    cause counted 83 times); another status or another place stays apart."""
+    """The same code and message on other records, collections, values and counts is one thing to fix (issue 18:
+    one root cause counted 83 times); another status or another statement stays apart."""
     def requirement(*messages):
         return {"checks": [{"findings": [{"verdict": "fail", "code": "SC851", "message": m} for m in messages]}]}
 
     same = [requirement(f"GET /residents/res-{n:04x}a (200): `name` reads back other than written (expected "
                         f"'v{n}', found 'w{n}')") for n in range(83)]
     assert unique_failures(same)["count"] == 1
+    # the same rule broken on another collection, or judged in another check's request, is the same root cause;
+    # another status or another statement is not
     apart = [requirement("GET /residents/res-1a (500): failed", "GET /residents/res-2a (404): failed",
-                         "GET /grids/grd-3a (500): failed")]
+                         "GET /grids/grd-3a (500): failed (in a request of CORE-PAGE-001 (paging.envelope))",
+                         "GET /grids/grd-3a: a page of limit=1 holds 2 items")]
     assert unique_failures(apart)["count"] == 3
