@@ -1,7 +1,8 @@
 """The interface standard as an OpenAPI 3.1 document, generated from ``schemas/`` and the endpoint catalogue.
 
 One source: the catalogue names the collections, paths, scopes, references and lifecycles; the
-schemas give every body; the fixtures give the examples. Nothing here restates them by hand.
+schemas give every body; ``tools/examples`` gives every operation's example (from the fixtures).
+Nothing here restates them by hand.
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from typing import Any
 from urllib.parse import urljoin
 
 from ...catalogue import Catalogue, Collection, catalogue
-from ...fixtures import fixture_names, load_fixture, resolve
 from ...resources import schemas_dir
 from ...schemas import BASE_URI, SchemaStore, schema_store
+from ..examples import Example, fixture_examples, operation_examples
 from .components import PREFIX, Components, merge, page_schema, patch_schema
 
 __all__ = ["SCHEME", "openapi_document", "operation_id"]
@@ -80,9 +81,11 @@ def _headers(*names: str) -> dict[str, Any]:
 
 
 def _ok(schema: Any, description: str, *, media: str = JSON, headers: tuple[str, ...] = (),
-        links: dict[str, Any] | None = None) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": description, "headers": _headers(*headers),
-                                "content": {media: {"schema": schema}}}
+        links: dict[str, Any] | None = None, example: Example | None = None) -> dict[str, Any]:
+    content: dict[str, Any] = {"schema": schema}
+    if example is not None and example.response is not None:
+        content["examples"] = {"example": {"summary": f"{example.method} {example.url}", "value": example.response}}
+    response: dict[str, Any] = {"description": description, "headers": _headers(*headers), "content": {media: content}}
     if links:
         response["links"] = links
     return response
@@ -115,14 +118,17 @@ def _security_scheme(cat: Catalogue) -> dict[str, Any]:
 
 
 def _examples(collection: Collection, cat: Catalogue) -> dict[str, Any]:
-    """Request examples: the collection's valid fixtures, references replaced by a well-formed id."""
-    prefix = f"{collection.name}/valid/"
-    examples = {}
-    for name in fixture_names():
-        if name.startswith(prefix):
-            payload = resolve(load_fixture(name), lambda target: f"{cat.collection(target).entity}-0001")
-            examples[name.removeprefix(prefix)] = {"summary": f"fixtures/{name}.json", "value": payload}
-    return examples
+    """Create examples: the collection's valid fixtures, references replaced by the example ids."""
+    return {name: {"summary": f"fixtures/{collection.name}/valid/{name}.json", "value": payload}
+            for name, payload in fixture_examples(collection, cat).items()}
+
+
+def _body(schema: Any, example: Example | None) -> dict[str, Any]:
+    """A request body's media type object, with the operation's example request."""
+    if example is None or example.request is None:
+        return {"schema": schema}
+    return {"schema": schema, "examples": {"example": {"summary": f"{example.method} {example.url}",
+                                                       "value": example.request}}}
 
 
 def _page_parameters(cat: Catalogue, collection: Collection, components: Components) -> list[dict[str, Any]]:
@@ -165,7 +171,11 @@ def _item_links(collection: Collection, cat: Catalogue, *, with_references: bool
     return {**links, **(_reference_links(collection, cat) if with_references else {})}
 
 
-def _collection_paths(cat: Catalogue, collection: Collection, components: Components) -> dict[str, Any]:
+def _collection_paths(cat: Catalogue, collection: Collection, components: Components,
+                      examples: dict[tuple[str, str | None], Example]) -> dict[str, Any]:
+    def example(action: str) -> Example | None:
+        return examples.get((action, collection.name))
+
     entity = components.ref(collection.schema)
     entity_name = entity["$ref"].removeprefix(PREFIX)
     title = components.schemas[entity_name].get("title", collection.entity)
@@ -183,14 +193,16 @@ def _collection_paths(cat: Catalogue, collection: Collection, components: Compon
         "description": f"One page of {title}, in an order of the platform's choice; follow next_cursor to visit "
                        f"every record exactly once.{available} Scope `{read}`.",
         "security": _security(read), "parameters": _page_parameters(cat, collection, components),
-        "responses": {"200": _ok({"$ref": PREFIX + page_name}, "one page", links=next_page),
+        "responses": {"200": _ok({"$ref": PREFIX + page_name}, "one page", links=next_page,
+                                         example=example("list")),
                       **_problems("400", "401", "403")}}}
     item: dict[str, Any] = {
         "parameters": [{"name": _ITEM_ID, "in": "path", "required": True, "description": f"id of the {collection.entity}",
                         "schema": components.ref(BASE_URI + "common.json#/$defs/id")}],
         "get": {"operationId": operation_id("read", collection), "tags": tag, "summary": f"Read one {collection.entity}",
                 "description": f"Scope `{read}`; personal data masked without `pii`.", "security": _security(read),
-                "responses": {"200": _ok(entity, collection.entity, links=_reference_links(collection, cat)),
+                "responses": {"200": _ok(entity, collection.entity, links=_reference_links(collection, cat),
+                                        example=example("read")),
                               **_problems("401", "403", "404")}}}
     paths: dict[str, Any] = {collection.path: listing, f"{collection.path}/{{{_ITEM_ID}}}": item}
     if collection.writable:
@@ -198,8 +210,8 @@ def _collection_paths(cat: Catalogue, collection: Collection, components: Compon
         patch_name = f"{entity_name}.patch"
         components.schemas[patch_name] = patch_schema(create_schema, components,
                                                       f"Merge patch of a {collection.entity}")
-        examples = _examples(collection, cat)
-        body: dict[str, Any] = {"schema": create_schema, **({"examples": examples} if examples else {})}
+        fixtures = _examples(collection, cat)
+        body: dict[str, Any] = {"schema": create_schema, **({"examples": fixtures} if fixtures else {})}
         listing["post"] = {
             "operationId": operation_id("create", collection), "tags": tag, "summary": f"Create a {collection.entity}",
             "description": f"Scope `{write}`. The platform assigns id, created_at and updated_at"
@@ -207,14 +219,16 @@ def _collection_paths(cat: Catalogue, collection: Collection, components: Compon
                            "an existing record (422 reference-not-found otherwise).",
             "security": _security(write), "requestBody": {"required": True, "content": {JSON: body}},
             "responses": {"201": _ok(entity, "created", headers=("Location",),
-                                     links=_item_links(collection, cat, with_references=True)),
+                                     links=_item_links(collection, cat, with_references=True),
+                                     example=example("create")),
                           **_problems("400", "401", "403", "409", "413", "415", "422")}}
         item["patch"] = {
             "operationId": operation_id("patch", collection), "tags": tag, "summary": f"Change a {collection.entity}",
             "description": f"JSON Merge Patch (RFC 7396), scope `{write}`; the merged record must still be valid.",
             "security": _security(write),
-            "requestBody": {"required": True, "content": {MERGE_PATCH: {"schema": {"$ref": PREFIX + patch_name}}}},
-            "responses": {"200": _ok(entity, "changed"),
+            "requestBody": {"required": True,
+                            "content": {MERGE_PATCH: _body({"$ref": PREFIX + patch_name}, example("patch"))}},
+            "responses": {"200": _ok(entity, "changed", example=example("patch")),
                           **_problems("400", "401", "403", "404", "409", "413", "415", "422")}}
     if collection.deletable:
         item["delete"] = {
@@ -227,12 +241,12 @@ def _collection_paths(cat: Catalogue, collection: Collection, components: Compon
                           **_problems("401", "403", "404", "405", "409")}}
     if collection.lifecycle:
         paths[f"{collection.path}/{{{_ITEM_ID}}}/transitions"] = _transition_path(collection, components, item, entity,
-                                                                                  entity_name)
+                                                                                  entity_name, example("transition"))
     return paths
 
 
 def _transition_path(collection: Collection, components: Components, item: dict[str, Any],
-                     entity: dict[str, str], entity_name: str) -> dict[str, Any]:
+                     entity: dict[str, str], entity_name: str, example: Example | None) -> dict[str, Any]:
     spec = _raw_catalogue()["transitions"]
     # The generic request narrowed to this lifecycle's states: an unknown state is a schema error (422).
     states = components.ref(urljoin(spec["lifecycles"], f"#/$defs/{collection.lifecycle}-status"))
@@ -248,16 +262,16 @@ def _transition_path(collection: Collection, components: Components, item: dict[
                        f"role may make which transition; scope `{collection.scopes['write']}`. Refusals: {explained}. "
                        "The status history gains one entry and the event feed one event.",
         "security": _security(collection.scopes["write"]),
-        "requestBody": {"required": True, "content": {JSON: {"schema": {"$ref": PREFIX + request_name}}}},
-        "responses": {"200": _ok(entity, "moved"), **_problems("400", "401", "403", "404", "409", "413", "415", "422")},
+        "requestBody": {"required": True, "content": {JSON: _body({"$ref": PREFIX + request_name}, example)}},
+        "responses": {"200": _ok(entity, "moved", example=example), **_problems("400", "401", "403", "404", "409", "413", "415", "422")},
     }}
 
 
-def _public(cat: Catalogue, components: Components) -> dict[str, Any]:
+def _public(cat: Catalogue, components: Components, examples: dict[tuple[str, str | None], Example]) -> dict[str, Any]:
     def get(operation: str, summary: str, schema: str, description: str) -> dict[str, Any]:
+        ok = _ok(components.ref(BASE_URI + schema), summary, example=examples.get((operation, None)))
         return {"get": {"operationId": operation, "tags": ["discovery"], "summary": summary, "description": description,
-                        "security": [], "responses": {"200": _ok(components.ref(BASE_URI + schema), summary),
-                                                      **_problems()}}}
+                        "security": [], "responses": {"200": ok, **_problems()}}}
 
     return {
         cat.discovery_path: get("discovery", "Discovery document", "interface/discovery.json",
@@ -294,9 +308,10 @@ def openapi_document(cat: Catalogue | None = None, store: SchemaStore | None = N
     cat, store = cat or catalogue(), store or schema_store()
     components = Components(store)
     problem = components.ref(BASE_URI + "interface/problem.json")
-    paths = _public(cat, components)
+    examples = {(example.action, example.collection): example for example in operation_examples(cat, store)}
+    paths = _public(cat, components, examples)
     for collection in cat.collections.values():
-        paths.update(_collection_paths(cat, collection, components))
+        paths.update(_collection_paths(cat, collection, components, examples))
     description = _raw_catalogue().get("description", "")
     responses = _responses_components(problem)
     return {
