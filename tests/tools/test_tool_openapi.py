@@ -236,3 +236,55 @@ def test_cli_writes_the_document_and_the_schemathesis_configuration(tmp_path, do
     assert json.loads((tmp_path / "openapi.json").read_text(encoding="utf-8")) == document
     assert tomllib.loads((tmp_path / "st" / "schemathesis.toml").read_text(encoding="utf-8"))["hooks"]
     assert "schemathesis.openapi.format" in (tmp_path / "st" / "schemathesis_hooks.py").read_text(encoding="utf-8")
+
+
+def _success(operation):
+    return next((status, response) for status, response in operation["responses"].items() if status.startswith("2"))
+
+
+def test_every_operation_has_a_response_example_and_one_with_a_body_a_request_example(document):
+    count = 0
+    for _path, _method, operation in operations(document):
+        count += 1
+        status, response = _success(operation)
+        if status == "204":
+            assert "content" not in response, operation["operationId"]
+        else:
+            ((_media, content),) = response["content"].items()
+            (example,) = content["examples"].values()
+            assert example["value"], operation["operationId"]
+        if "requestBody" in operation:
+            ((_media, content),) = operation["requestBody"]["content"].items()
+            assert content["examples"], operation["operationId"]
+    assert count == 109
+
+
+def test_every_example_validates_against_the_schema_it_illustrates(document):
+    checked = 0
+    for _path, _method, operation in operations(document):
+        media_objects = [content for response in operation["responses"].values() if "content" in response
+                         for content in response["content"].values() if "examples" in content]
+        if "requestBody" in operation:
+            media_objects += list(operation["requestBody"]["content"].values())
+        for content in media_objects:
+            schema = content["schema"]
+            check = _validator(resolve(document, schema["$ref"]) if "$ref" in schema else schema, document)
+            for name, example in content["examples"].items():
+                errors = list(check.iter_errors(example["value"]))
+                assert not errors, (operation["operationId"], name, errors[0].message)
+                checked += 1
+    cat = catalogue()
+    writable = [c for c in cat.collections.values() if c.writable]
+    deletes = sum(c.deletable for c in cat.collections.values())
+    lifecycles = sum(bool(c.lifecycle) for c in cat.collections.values())
+    fixtures = sum(n.startswith(f"{c.name}/valid/") for c in writable for n in fixture_names())
+    # every response but 204, one request per PATCH and transition, every valid fixture per create
+    assert checked == (109 - deletes) + len(writable) + lifecycles + fixtures
+
+
+def test_the_create_examples_keep_every_valid_fixture(document):
+    for collection in catalogue().collections.values():
+        if collection.writable:
+            content = document["paths"][collection.path]["post"]["requestBody"]["content"]["application/json"]
+            valid = {n.split("/")[-1] for n in fixture_names() if n.startswith(f"{collection.name}/valid/")}
+            assert set(content["examples"]) == valid and "minimal" in valid
