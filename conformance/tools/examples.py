@@ -51,6 +51,13 @@ class Example:
     def has_request_body(self) -> bool:
         return self.action in ("create", "patch", "transition")
 
+    @property
+    def request_media(self) -> str | None:
+        """The request's Content-Type (RFC 7396's for a merge patch), None without a body."""
+        if not self.has_request_body:
+            return None
+        return "application/merge-patch+json" if self.action == "patch" else "application/json"
+
 
 def example_id(collection: Collection) -> str:
     """The id every example gives the collection's example record (``work-order-0001``)."""

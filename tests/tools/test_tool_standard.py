@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from types import SimpleNamespace
 from urllib.parse import unquote, urlsplit
 
+import markupsafe
 import pytest
 
 from conformance.attestations import load_attestations
@@ -20,6 +21,7 @@ from conformance.credentials import ROLES, load_credentials
 from conformance.profiles import load_profile, profile_ids
 from conformance.resources import schemas_dir
 from conformance.schemas import BASE_URI
+from conformance.tools.examples import operation_examples
 from conformance.tools.standard import build_site, content, inline, source_target
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -361,3 +363,25 @@ def test_zh_checks_page_and_role_table_carry_no_english_sentence(site):
     assert english_sentences((site / "en" / "checks.html").read_text(encoding="utf-8"))
     english_guide = roles_table((site / "en" / "vendor-guide.html").read_text(encoding="utf-8"))
     assert str(inline(ROLES["auditor"])) in english_guide and english_sentences(english_guide)
+
+
+def test_the_endpoints_page_shows_each_operations_request_and_response_in_both_languages(site):
+    examples = operation_examples()
+    assert len(examples) == 109
+    for lang, request, response in (("zh", "请求", "答复"), ("en", "Request", "Response")):
+        raw = (site / lang / "endpoints.html").read_text(encoding="utf-8")
+        blocks = re.findall(r'<tr class="example"><td colspan="5"><details>(.*?)</details>', raw, re.S)
+        assert len(blocks) == len(examples), lang
+        for block, example in zip(blocks, examples, strict=True):
+            assert f"<p>{request}</p>" in block and f"<p>{response}</p>" in block
+            assert str(markupsafe.escape(f"{example.method} {example.url}")) in block
+            for body in (example.request, example.response):
+                if body is not None:  # escaped: the JSON's quotes as entities, never raw markup
+                    assert str(markupsafe.escape(json.dumps(body, ensure_ascii=False, indent=2))) in block
+            if example.response is None:
+                assert f"{example.status} (" in block
+        # the example follows the row of its own operation
+        for example in examples:
+            row = re.search(rf"<td><code>{example.method}</code></td><td><code>{re.escape(example.path)}</code>"
+                            r"</td>(?:(?!<tr).)*</tr>\s*<tr class=\"example\">(.*?)</details>", raw, re.S)
+            assert row and str(markupsafe.escape(example.url)) in row.group(1), (lang, example.method, example.path)

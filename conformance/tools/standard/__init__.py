@@ -39,6 +39,7 @@ from ...profiles import Profile, Requirement, load_profile, profile_ids
 from ...resources import schemas_dir
 from ...schemas import BASE_URI
 from ...standards import Standard, searched
+from ..examples import operation_examples
 from ..lint import requirement_inputs
 from .diagram import lifecycle_svg
 from .fields import entity_fields, type_rows
@@ -144,7 +145,8 @@ def _examples(name: str) -> list[tuple[str, Any]]:
 
 
 def _endpoints(cat: Catalogue) -> list[dict[str, Any]]:
-    """Every operation of the interface standard, read from the catalogue."""
+    """Every operation of the interface standard, read from the catalogue, with its example exchange (a refused
+    DELETE has none)."""
     rows: list[dict[str, Any]] = []
     for path in cat.public_paths:
         rows.append({"method": "GET", "path": path, "collection": None, "scope": None, "answers": "200",
@@ -170,7 +172,8 @@ def _endpoints(cat: Catalogue) -> list[dict[str, Any]]:
             answers = " · ".join(f"{status} {code}" for status, code in _transition_problems().items())
             rows.append({**base, "method": "POST", "path": f"{item}/transitions", "scope": write,
                          "answers": f"200 · {answers}", "lifecycle": col.lifecycle})
-    return rows
+    examples = {(e.method, e.path): e for e in operation_examples(cat)}
+    return [{**row, "example": examples.get((row["method"], row["path"]))} for row in rows]
 
 
 @functools.cache
