@@ -184,7 +184,7 @@ def _feeds(cat: Catalogue, stored: Mapping[str, dict[str, Any]]) -> dict[str, di
     subject = next((c for c in cat.collections.values() if c.lifecycle and c.name in stored), None)
     if subject is None:
         return {}
-    record, life = stored[subject.name], cat.lifecycles[subject.lifecycle or ""]
+    record, life = stored[subject.name], cat.lifecycle_of(subject.name)
     href = f"{subject.path}/{record['id']}"
     feeds: dict[str, dict[str, Any]] = {}
     for c in cat.collections.values():
@@ -195,8 +195,8 @@ def _feeds(cat: Catalogue, stored: Mapping[str, dict[str, Any]]) -> dict[str, di
                              **({"community_id": record["community_id"]} if "community_id" in record else {}),
                              "type": "created", "resource": {"collection": subject.name, "id": record["id"],
                                                              "href": href},
-                             "status": life.initial, "occurred_at": CREATED}
-        elif c.scopes.get("read", "").startswith("audit"):
+                             "status": record[life.status_field], "occurred_at": CREATED}
+        elif c.scopes.get("read", "").startswith("audit"):  # the audit trail: read with the catalogue's audit scope
             feeds[c.name] = {"id": example_id(c), "created_at": CREATED, "updated_at": CREATED, "actor": _ACTOR,
                              "action": "create", "resource": href, "collection": subject.name, "time": CREATED,
                              "outcome": "success", "status": 201, "request_id": _REQUEST_ID}
