@@ -9,6 +9,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ..catalogue import TRANSITIONS_SUFFIX
+from ..merge_patch import apply_merge_patch, merge_patch_between
 from ..results import Finding, Halt, fail
 from ..session import CheckContext, inconclusive
 from ..target import Exchange
@@ -125,33 +126,6 @@ def describe_difference(sent: Any, got: Any) -> str:
         if len(sent) != len(got):
             return f"length changed from {len(sent)} to {len(got)} code points"
     return "values differ"
-
-
-def apply_merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7396 applied: what a record should look like after ``patch`` (objects merge, null removes)."""
-    if not isinstance(patch, dict):
-        return patch
-    result = dict(target) if isinstance(target, dict) else {}
-    for member, value in patch.items():
-        if value is None:
-            result.pop(member, None)
-        else:
-            result[member] = apply_merge_patch(result.get(member), value)
-    return result
-
-
-def merge_patch_between(before: Any, after: Any) -> dict[str, Any]:
-    """The merge patch that turns ``before`` into ``after`` (RFC 7396 §2 read backwards; nested objects nest)."""
-    patch: dict[str, Any] = {member: None for member in before if member not in after}
-    for member, value in after.items():
-        old = before.get(member)
-        if isinstance(value, dict) and isinstance(old, dict):
-            inner = merge_patch_between(old, value)
-            if inner:
-                patch[member] = inner
-        elif old != value or member not in before:
-            patch[member] = value
-    return patch
 
 
 # -- the targets of a convention: every collection, method and path the catalogue offers

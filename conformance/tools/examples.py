@@ -9,7 +9,6 @@ fixed, so both publications (``sc-conformance openapi``, ``standard build``) pri
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from ..catalogue import Catalogue, Collection, Lifecycle, catalogue
 from ..errors import SchemaError
 from ..fixtures import fixture_names, load_fixture, references, resolve
+from ..merge_patch import apply_merge_patch
 from ..profiles import load_profile
 from ..resources import profiles_dir
 from ..schemas import SchemaStore, schema_store
@@ -100,19 +100,6 @@ def _first_transition(life: Lifecycle) -> tuple[str, str, str]:
     return transition.source, transition.target, transition.roles[0]
 
 
-def _merged(target: Any, patch: Any) -> Any:
-    """RFC 7396 applied."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = _merged(result.get(key), value)
-    return result
-
-
 def _patch_candidates(collection: Collection, cat: Catalogue, body: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     fixed = set(collection.references) | set(_SERVER_MEMBERS)
     if collection.lifecycle:
@@ -141,7 +128,7 @@ def _revised(text: str) -> str:
 def merge_patch(collection: Collection, cat: Catalogue, store: SchemaStore, body: Mapping[str, Any]) -> dict[str, Any]:
     """A one-member RFC 7396 merge patch of a writable member whose result the create schema still accepts."""
     for patch in _patch_candidates(collection, cat, body):
-        errors = store.errors(collection.create_schema, _merged(body, patch))
+        errors = store.errors(collection.create_schema, apply_merge_patch(body, patch))
         if not errors:
             return patch
         # a revised text an enum refuses: the enum's next value instead (the schema holds them)
@@ -150,7 +137,7 @@ def merge_patch(collection: Collection, cat: Catalogue, store: SchemaStore, body
             if error.validator == "enum" and list(error.absolute_path) == [member]:
                 choice = next((v for v in error.validator_value if v != body.get(member)), None)
                 if choice is not None and not store.errors(collection.create_schema,
-                                                            _merged(body, {member: choice})):
+                                                            apply_merge_patch(body, {member: choice})):
                     return {member: choice}
     raise SchemaError(f"no example merge patch for {collection.name!r}: give it a second valid fixture that "
                       "differs from valid/minimal in a member that is not a reference")
@@ -219,7 +206,7 @@ def _collection_examples(cat: Catalogue, store: SchemaStore, c: Collection, enti
     if c.writable and body is not None and entity is not None:
         patch = merge_patch(c, cat, store, body)
         yield Example("patch", c.name, "PATCH", item, here, 200, request=patch,
-                      response={**_merged(entity, patch), "updated_at": CHANGED})
+                      response={**apply_merge_patch(entity, patch), "updated_at": CHANGED})
     if c.deletable:
         yield Example("delete", c.name, "DELETE", item, here, 204)
     if c.lifecycle and entity is not None:
