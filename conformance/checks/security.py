@@ -170,6 +170,24 @@ def tenant_isolation(ctx: CheckContext, *, collections: list[str] | None = None)
     # each collection on a record of community A's own, side by side under --concurrency
     yield from ctx.each(offered_collections(ctx, collections, writable=True),
                         lambda probe, name: _other_tenant_refused(probe, name, community_a))
+    # the collections nobody writes that name a community (the event feed): a record of community A that tenant A
+    # is shown (the records above made some) is refused to tenant B by its id too
+    for name in offered_collections(ctx, collections):
+        coll = ctx.collection(name)
+        field = next((m for m, t in coll.references.items() if ctx.collection(t).entity == "community"), None)
+        if coll.writable or field is None:
+            continue
+        if coll.scopes.get("read") not in role(ctx, "tenant-a").scopes | role(ctx, "tenant-b").scopes:
+            continue
+        theirs = next((item for item in listed_items(ctx, name, "tenant-a", max_pages=5)
+                       if item.get(field) == community_a and item.get("id") is not None), None)
+        if theirs is None:
+            continue  # nothing of community A is listed there (the feed publishes lifecycle records only)
+        path = ctx.item_path(name, str(theirs["id"]))
+        exchange = as_role(ctx, "tenant-b", "GET", path)
+        if exchange.status not in _DENIED:
+            yield fail(f"GET {path} (community A's record) with community B's token answered {exchange.status}; "
+                       "another tenant's id must give 403 or 404", expected=list(_DENIED), found=exchange.status)
 
 
 def _other_tenant_refused(ctx: CheckContext, name: str, community_a: str) -> Iterator[Finding]:
@@ -196,7 +214,8 @@ def _other_tenant_refused(ctx: CheckContext, name: str, community_a: str) -> Ite
 
 @check("security.tenant_listing")
 def tenant_listing(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
-    """Every listing shows a tenant's token only records of its own community."""
+    """Every listing shows a tenant's token only records of its own community: of every writable collection, on
+    records tenant A made, and of every collection nobody writes that names a community (the event feed)."""
     community_a = tenant_community(ctx, "tenant-a")
     community_b = tenant_community(ctx, "tenant-b")
     for name in offered_collections(ctx, collections, writable=True):
@@ -212,4 +231,18 @@ def tenant_listing(ctx: CheckContext, *, collections: list[str] | None = None) -
             if str(item.get("id")) == record_id or (owner is not None and owner != community_b):
                 yield fail(f"community B's listing of {name} shows {item.get('id')!r} of community {owner!r}",
                            expected=community_b, found=owner, location=f"/items/{field or 'id'}")
+                break
+    # the collections nobody writes (the event feed): what tenant A's records above made there, tenant B's token
+    # must not be shown either
+    tenant = role(ctx, "tenant-b")
+    for name in offered_collections(ctx, collections):
+        coll = ctx.collection(name)
+        field = next((m for m, t in coll.references.items() if ctx.collection(t).entity == "community"), None)
+        if coll.writable or field is None or coll.scopes.get("read") not in tenant.scopes:
+            continue
+        for item in listed_items(ctx, name, "tenant-b"):
+            owner = item.get(field)
+            if owner is not None and owner != community_b:
+                yield fail(f"community B's listing of {name} shows {item.get('id')!r} of community {owner!r}",
+                           expected=community_b, found=owner, location=f"/items/{field}")
                 break
