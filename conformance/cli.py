@@ -303,6 +303,23 @@ def _same_target(args: argparse.Namespace, previous: dict[str, Any], binding: An
         raise UsageError(f"--rerun-failed {args.rerun_failed}: {moved}")
 
 
+def _same_address(args: argparse.Namespace, previous: dict[str, Any]) -> None:
+    """Before the preflight: a report of another base URL (or of the bundled platform against one at a URL, or the
+    other way round) is refused without contacting anything, unless the platform moved (--allow-moved-target)."""
+    from .options import resolve_env
+    from .reports.binding import allowance, mismatch
+
+    allow = allowance(lambda name: getattr(args, name.removeprefix("sc_")))
+    if allow.moved:
+        return  # whether it is the same platform needs its declared identity: after the preflight
+    base_url = resolve_env("base-url", args.base_url)
+    earlier = previous.get("target") if isinstance(previous.get("target"), dict) else {}
+    address = {k: earlier.get(k) for k in ("base_url", "reference_platform")}
+    moved = mismatch(address, {"base_url": base_url, "reference_platform": not base_url}, allow)
+    if moved:
+        raise UsageError(f"--rerun-failed {args.rerun_failed}: {moved}")
+
+
 def _verdict_code(report: dict[str, Any]) -> int:
     from .reports.waivers import exit_ok  # waivers and a baseline change the exit status, never the verdict
 
@@ -415,7 +432,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{args.rerun_failed} was run against another version of profile {profiles[0].id!r} "
                              f"(digest {previous['profile']['digest']}, installed {profiles[0].digest}); "
                              "run the whole profile again instead of --rerun-failed")
-        # the earlier report must be of this platform before any of it is believed, or a pass of it skips a run
+        # the earlier report must be of this platform before any of it is believed, or a pass of it skips a run;
+        # another base URL (unless the platform moved) is refused before the platform is contacted at all
+        _same_address(args, previous)
         binding = _preflight(args)
         _same_target(args, previous, binding)
         ids, why = rerun_selection(previous, args.rerun_trust)

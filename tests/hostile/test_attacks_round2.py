@@ -561,12 +561,12 @@ def test_a_tampered_pyc_of_the_suite_changes_the_suite_digest(tmp_path):
     import shutil
     from importlib._bootstrap_external import _code_to_timestamp_pyc
 
-    from conformance.resources import fixtures_dir, profiles_dir, schemas_dir
+    from conformance.resources import data_dir, fixtures_dir, profiles_dir, schemas_dir
 
     copy = tmp_path / "suite"
     shutil.copytree(Path(__file__).resolve().parents[2] / "conformance", copy / "conformance",
                     ignore=shutil.ignore_patterns("__pycache__"))
-    for data in (schemas_dir(), profiles_dir(), fixtures_dir()):
+    for data in (schemas_dir(), profiles_dir(), fixtures_dir(), data_dir("evaluation")):  # every folder it digests
         shutil.copytree(data, copy / data.name)
     assert compileall.compile_dir(str(copy / "conformance"), quiet=1, force=True)
     env = {"PYTHONPATH": str(copy), "PYTHONDONTWRITEBYTECODE": "1"}
@@ -783,7 +783,7 @@ def test_python_dash_m_imports_no_module_planted_in_the_working_directory(tmp_pa
     assert not marker.exists()
 
 
-def test_the_pytest_doors_lf_keeps_nothing_of_a_trusted_report_of_another_platform(tmp_path, earlier):
+def test_the_pytest_doors_lf_refuses_a_trusted_report_of_another_platform(tmp_path, earlier):
     report = json.loads(json.dumps(earlier))
     report["target"].update({"base_url": "https://platform-a.example/api", "reference_platform": False})
     for entry in report["requirements"]:
@@ -795,10 +795,11 @@ def test_the_pytest_doors_lf_keeps_nothing_of_a_trusted_report_of_another_platfo
     door = subprocess.run([sys.executable, "-m", "pytest", "--lf", "--sc-profile", "core", "-k", "CORE-DISC-001",
                            "--sc-report-dir", "reports", "--sc-seed", "7"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=240, env={**clean, "SC_TRUSTED_KEYS": str(tmp_path / "keys/report-signing.pub")})
-    merged = json.loads((tmp_path / "reports/core/report.json").read_text(encoding="utf-8"))
-    assert "merged_from" in merged, door.stdout[-3000:]
-    assert merged["merged_from"]["reports"][-1]["kept"] == 0
-    assert [r["id"] for r in merged["requirements"]] == ["CORE-DISC-001"]
+    # refused before any requirement runs, with one line (issue 19: a report binds its target), and the earlier
+    # report is left as it was: nothing of platform A's passes stands for this platform
+    assert door.returncode == 4, door.stdout[-3000:] + door.stderr[-3000:]
+    assert "platform-a.example" in door.stderr and "Traceback" not in door.stderr, door.stderr[-3000:]
+    assert (tmp_path / "reports/core/report.json").read_bytes() == signed.read_bytes()
 
 
 def test_report_html_shows_each_findings_code_expected_found_and_where_to_read_the_fix(tmp_path):
