@@ -314,10 +314,12 @@ def _same_address(args: argparse.Namespace, previous: dict[str, Any]) -> None:
         return  # whether it is the same platform needs its declared identity: after the preflight
     base_url = resolve_env("base-url", args.base_url)
     earlier = previous.get("target") if isinstance(previous.get("target"), dict) else {}
+    now = {"base_url": base_url, "reference_platform": not base_url}
     address = {k: earlier.get(k) for k in ("base_url", "reference_platform")}
-    moved = mismatch(address, {"base_url": base_url, "reference_platform": not base_url}, allow)
-    if moved:
-        raise UsageError(f"--rerun-failed {args.rerun_failed}: {moved}")
+    if mismatch(address, now, allow) is None:
+        return  # the same address: identity and certificate are compared after the preflight
+    moved = mismatch(earlier, now, allow)  # said with what the earlier report records of its platform
+    raise UsageError(f"--rerun-failed {args.rerun_failed}: {moved or mismatch(address, now, allow)}")
 
 
 def _verdict_code(report: dict[str, Any]) -> int:
