@@ -313,7 +313,8 @@ def patch_references(ctx: CheckContext, *, collections: list[str] | None = None)
     """A merge patch that points a reference member (`community_id`, `building_id`, …) at another existing
     record changes it, as any member changes (RFC 7396): on every writable collection discovery lists (or
     `collections`), each reference the catalogue names is moved to a fresh record of its collection and read back,
-    and a member set inside `extensions` merges into it. A platform may refuse a move it finds inconsistent
+    a member set inside `extensions` merges into it and a null there removes it again, and a null at the top
+    removes an optional member, on every writable collection. A platform may refuse a move it finds inconsistent
     (4xx); one it accepts must read back moved."""
     from ._expect import offered_collections
 
@@ -323,26 +324,75 @@ def patch_references(ctx: CheckContext, *, collections: list[str] | None = None)
                         lambda probe, name: _patch_references(probe, name, offered))
 
 
+def _nested_merge(ctx: CheckContext, path: str) -> Iterator[Finding]:
+    """Set a member inside `extensions`, then null it: each merge patch reads back as RFC 7396 says."""
+    def extensions() -> Any:
+        read = ctx.get(path)
+        shown = read.json() if read.status == 200 else None
+        return shown.get("extensions") if isinstance(shown, dict) else None
+
+    mark = {"sc_conformance": {"patched": ctx.unique("p-")}}
+    added = ctx.patch(path, {"extensions": mark})
+    if not 200 <= added.status < 300:
+        return
+    got = extensions()
+    if not isinstance(got, dict) or got.get("sc_conformance") != mark["sc_conformance"]:
+        yield fail(f"PATCH {path} set extensions.sc_conformance and answered {added.status}, but the "
+                   "record reads back without it", expected=mark, found=got, location="/extensions")
+        return
+    removed = ctx.patch(path, {"extensions": {"sc_conformance": None}})  # a null inside a member
+    if 200 <= removed.status < 300:
+        got = extensions()
+        if isinstance(got, dict) and "sc_conformance" in got:
+            yield fail(f"PATCH {path} sent extensions.sc_conformance: null and answered {removed.status}, but the "
+                       "member reads back (RFC 7396: null removes it)", expected="no sc_conformance member",
+                       found=got.get("sc_conformance"), location="/extensions/sc_conformance")
+
+
+def _top_level_null(ctx: CheckContext, name: str, path: str, entity: dict[str, Any]) -> Iterator[Finding]:
+    """A null at the top removes an optional member the record holds (the first by name that is no reference, no
+    server or lifecycle member); a platform may refuse the removal (4xx), or show the schema's default again."""
+    coll = ctx.collection(name)
+    schema = ctx.schemas.validator(coll.create_schema).schema
+    required: set[str] = set()
+    properties: dict[str, Any] = {}
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            required |= set(node.get("required") or [])
+            properties.update(node.get("properties") or {})
+            stack += node.get("allOf", [])
+    lifecycle = ctx.catalogue.lifecycles.get(coll.lifecycle or "")
+    fixed = set(coll.references) | {"id", "created_at", "updated_at", "extensions"} | (
+        {lifecycle.status_field, lifecycle.history_field, *lifecycle.field_gates} if lifecycle else set())
+    member = next((m for m in sorted(entity) if m in properties and m not in required and m not in fixed), None)
+    if member is None:
+        return
+    removed = ctx.patch(path, {member: None})
+    if not 200 <= removed.status < 300:
+        return
+    read = ctx.get(path)
+    shown = read.json() if read.status == 200 else None
+    default = properties[member].get("default", ...) if isinstance(properties[member], dict) else ...
+    if isinstance(shown, dict) and member in shown and shown[member] != default:
+        yield fail(f"PATCH {path} sent {member}: null and answered {removed.status}, but the member reads back "
+                   "(RFC 7396: null removes it)", expected=f"no {member} member", found=shown[member],
+                   location=f"/{member}")
+
+
 def _patch_references(ctx: CheckContext, name: str, offered: set[str]) -> Iterator[Finding]:
     coll = ctx.collection(name)
     movable = {m: t for m, t in coll.references.items() if t in offered and ctx.collection(t).writable}
-    if not movable:
-        return
+    nested = "extensions" in _schema_members(ctx, name)
     try:
         _, entity = ctx.create(name, ctx.fixture(f"{name}/valid/minimal"), purpose=f"a {coll.entity} to move")
     except Halt:
         return  # another requirement says why a minimal record cannot be created
     path = ctx.item_path(name, str(entity["id"]))
-    if "extensions" in _schema_members(ctx, name):  # a nested member set by a patch merges into `extensions`
-        mark = {"sc_conformance": {"patched": ctx.unique("p-")}}
-        added = ctx.patch(path, {"extensions": mark})
-        if 200 <= added.status < 300:
-            read = ctx.get(path)
-            shown = read.json() if read.status == 200 else None
-            got = shown.get("extensions") if isinstance(shown, dict) else None
-            if not isinstance(got, dict) or got.get("sc_conformance") != mark["sc_conformance"]:
-                yield fail(f"PATCH {path} set extensions.sc_conformance and answered {added.status}, but the "
-                           "record reads back without it", expected=mark, found=got, location="/extensions")
+    if nested:  # a nested member set by a patch merges into `extensions`, and a null inside it removes it
+        yield from _nested_merge(ctx, path)
+    yield from _top_level_null(ctx, name, path, entity)
     for member, target in sorted(movable.items()):  # set or moved: a reference the fixture leaves out too
         try:
             _, parent = ctx.create(target, ctx.fixture(f"{target}/valid/minimal"),
