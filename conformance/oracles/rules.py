@@ -322,11 +322,14 @@ def _schema_errors(store: Any, ref: str, entity: dict[str, Any]) -> tuple[tuple[
 @oracle("server_instants", scope="every record in a successful response of a collection",
         applies=lambda v: bool(v.entities()))
 def server_instants(view: View, traffic: Traffic) -> Iterator[Violation]:
-    """`created_at` and `updated_at` are RFC 3339 date-times with an offset wherever a record is shown, and a
-    record a request just created or changed carries the real instant (within 300 s of `Date`) (CORE-TIME-001)."""
+    """`created_at` and `updated_at` are RFC 3339 date-times with an offset wherever a record is shown; a record a
+    request just created or changed carries the real instant (within 300 s of `Date`); no record of any
+    collection (an event, an audit record) was created or changed after the answer that shows it (later than
+    `Date` by more than 300 s), nor changed before it was created (CORE-TIME-001)."""
     fresh = view.kind in ("create", "update", "transition")
-    answered = _date(view) if fresh else None
+    answered = _date(view)
     for pointer, entity in view.entities():
+        moments = {}
         for member in ("created_at", "updated_at"):
             if member not in entity:
                 continue
@@ -334,12 +337,23 @@ def server_instants(view: View, traffic: Traffic) -> Iterator[Violation]:
             if moment is None:
                 yield Violation(f"{view.describe()}: {member} is not an RFC 3339 date-time with an offset",
                                 f"{pointer}/{member}", "RFC 3339 with offset", entity[member])
-            elif answered is not None and (member == "updated_at" or view.kind == "create"):
-                gap = abs((moment - answered).total_seconds())
-                if gap > SERVER_TIME_TOLERANCE:
-                    yield Violation(f"{view.describe()}: {member} lies {gap:.0f} s from the response's Date",
-                                    f"{pointer}/{member}", f"within {SERVER_TIME_TOLERANCE:.0f} s of Date",
-                                    entity[member])
+                continue
+            moments[member] = moment
+            if answered is None:
+                continue
+            gap = (moment - answered).total_seconds()
+            if fresh and (member == "updated_at" or view.kind == "create") and abs(gap) > SERVER_TIME_TOLERANCE:
+                yield Violation(f"{view.describe()}: {member} lies {abs(gap):.0f} s from the response's Date",
+                                f"{pointer}/{member}", f"within {SERVER_TIME_TOLERANCE:.0f} s of Date",
+                                entity[member])
+            elif not fresh and gap > SERVER_TIME_TOLERANCE:
+                yield Violation(f"{view.describe()}: {member} lies {gap:.0f} s after the response's Date: the record "
+                                "cannot have been written after the answer that shows it", f"{pointer}/{member}",
+                                f"at most {SERVER_TIME_TOLERANCE:.0f} s after Date", entity[member])
+        if {"created_at", "updated_at"} <= moments.keys() and (
+                moments["updated_at"] - moments["created_at"]).total_seconds() < -1:
+            yield Violation(f"{view.describe()}: updated_at lies before created_at", f"{pointer}/updated_at",
+                            f">= {entity['created_at']}", entity["updated_at"])
 
 
 @oracle("string_ids", scope="every record in a successful response of a collection",
