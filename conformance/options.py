@@ -12,7 +12,7 @@ __all__ = ["DEFAULT_MAX_EXAMPLES", "OPTIONS", "Option", "add_options"]
 DEFAULT_MAX_EXAMPLES = 10  # generated examples per entity and requirement
 # Requirements in flight at once against one target by default: enough to hide a distant platform's latency,
 # few enough that a typical platform is not overloaded (the suite's connection pool holds as many connections).
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 12
 
 
 @dataclass(frozen=True)
