@@ -553,6 +553,29 @@ def _audited_as(write: Write, records: list[dict[str, Any]]) -> bool:
     return False
 
 
+def _walked(view: View, traffic: Traffic, key: str, items: list[Any]) -> tuple[float, list[dict[str, Any]]] | None:
+    """Follow the walk ``view``'s page belongs to (kept in ``traffic.state[key]`` by next cursor); when this page
+    ends it, when it began (monotonic) and every item of every page in order, else None."""
+    walks: dict[str, tuple[float, list[dict[str, Any]]]] = traffic.state.setdefault(key, {})
+    cursor = view.query.get(view.page["cursor_param"])
+    seen: list[dict[str, Any]]
+    if cursor is None:
+        started, seen = time.monotonic(), []
+    elif cursor in walks:
+        started, seen = walks.pop(cursor)
+    else:
+        return None
+    seen = seen + [item for item in items if isinstance(item, dict)]
+    body = view.body()
+    following = body.get("next_cursor") if isinstance(body, dict) else None
+    if isinstance(following, str) and following:
+        if len(walks) >= _MAX_WALKS:
+            walks.pop(next(iter(walks)))
+        walks[following] = (started, seen)
+        return None
+    return started, seen
+
+
 @oracle("audit_complete", scope="every walk of the audit trail followed to its last page",
         applies=_audit_walk)
 def audit_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
@@ -564,24 +587,14 @@ def audit_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
     items = body.get("items") if isinstance(body, dict) else None
     if not isinstance(items, list):
         return
-    walks: dict[str, tuple[float, dict[str, list[dict[str, Any]]]]] = traffic.state.setdefault("audit-walks", {})
-    cursor = view.query.get(view.page["cursor_param"])
-    seen: dict[str, list[dict[str, Any]]]
-    if cursor is None:
-        started, seen = time.monotonic(), {}
-    elif cursor in walks:
-        started, seen = walks.pop(cursor)
-    else:
+    walked = _walked(view, traffic, "audit-walks", items)
+    if walked is None:
         return
-    for item in items:
-        if isinstance(item, dict) and isinstance(item.get("request_id"), str):
+    started, trail = walked
+    seen: dict[str, list[dict[str, Any]]] = {}
+    for item in trail:
+        if isinstance(item.get("request_id"), str):
             seen.setdefault(item["request_id"], []).append(item)
-    following = body.get("next_cursor")
-    if isinstance(following, str) and following:
-        if len(walks) >= _MAX_WALKS:
-            walks.pop(next(iter(walks)))
-        walks[following] = (started, seen)
-        return
     missing, wrong = [], []
     for rid, write in traffic.model.writes.items():
         if write.at > started - READABLE_WITHIN:
@@ -704,22 +717,10 @@ def feed_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
     items = body.get("items") if isinstance(body, dict) else None
     if not isinstance(items, list):
         return
-    walks: dict[str, tuple[float, list[dict[str, Any]]]] = traffic.state.setdefault("feed-walks", {})
-    cursor = view.query.get(view.page["cursor_param"])
-    seen: list[dict[str, Any]]
-    if cursor is None:
-        started, seen = time.monotonic(), []
-    elif cursor in walks:
-        started, seen = walks.pop(cursor)
-    else:
+    walked = _walked(view, traffic, "feed-walks", items)
+    if walked is None:
         return
-    seen = seen + [item for item in items if isinstance(item, dict)]
-    following = body.get("next_cursor")
-    if isinstance(following, str) and following:
-        if len(walks) >= _MAX_WALKS:
-            walks.pop(next(iter(walks)))
-        walks[following] = (started, seen)
-        return
+    started, seen = walked
     model, role = traffic.model, view.role
     events: dict[tuple[str, str], list[str]] = {}  # (collection, record) -> event types in feed order
     for item in seen:
