@@ -6,7 +6,8 @@
     pagination     100,000 residents swept through pagination with flat memory
     peer           Schemathesis against the same reference platform from our OpenAPI document
     mutation       behavioural mutants of the reference platform the requirements kill: score and survivors
-                   (SC_BENCH_MUTANTS=N samples N, seeded by SC_BENCH_SEED; =all runs every one)
+                   (SC_BENCH_MUTANTS=N samples N, seeded by SC_BENCH_SEED; =all runs every one;
+                   SC_BENCH_JOBS=N judges N mutants at once)
     latency        every bundled profile through a proxy adding 0/20/50 ms per request, at --concurrency 1
                    and the default: wall times, their ratio, requests and the longest chain
     registry       the certification service: 40 certifications (profile core) queued on one and on two Celery

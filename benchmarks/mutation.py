@@ -8,7 +8,9 @@ the named ones pass). A survivor is a gap to close, or a behaviour the standard 
 
 ``SC_BENCH_CONCURRENCY=N`` judges each mutant as a run with ``--concurrency N`` does (the platform in a process of
 its own; no early stop, every requirement's checks run ahead). ``SC_BENCH_MUTANTS=N`` samples N mutants (default 60; ``all`` runs every one), seeded by ``SC_BENCH_SEED``
-(default 1); ``SC_BENCH_PRUNE=1`` runs a mutant only against the requirements whose requests reach its
+(default 1); ``SC_BENCH_JOBS=N`` judges N mutants at once, each in a forked process of its own with its own
+platform (the figures are the same as one at a time: every mutant meets a fresh platform and the same run seed);
+``SC_BENCH_PRUNE=1`` runs a mutant only against the requirements whose requests reach its
 collection (faster; a kill that depends on records other requirements leave behind is then missed).
 Requirements that do not pass on the unmutated platform are left out (listed as ``baseline_not_passing``).
 Writes ``benchmarks/results/mutation.json`` after each mutant.
@@ -17,11 +19,13 @@ Writes ``benchmarks/results/mutation.json`` after each mutant.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import random
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -235,12 +239,33 @@ def sample(mutants: list[MutantSpec], wanted: str, seed: int) -> list[MutantSpec
     return random.Random(seed).sample(mutants, count)
 
 
+_SHARED: dict[str, Any] = {}  # what forked judges read (set before the pool forks; nothing is pickled but indices)
+
+
+def _judge_nth(number: int) -> dict[str, Any]:
+    return judge(_SHARED["chosen"][number], _SHARED["every"], skip=_SHARED["skip"],
+                 only=reachable(_SHARED["chosen"][number], _SHARED["touched"]) if _SHARED["prune"] else None)
+
+
+def outcomes(chosen: list[MutantSpec], every: Sequence[tuple[Requirement, str]], unmutated: dict[str, str],
+             touched: dict[str, set[str]], prune: bool, jobs: int) -> Iterator[dict[str, Any]]:
+    """The outcome of every chosen mutant, in the sample's order; ``jobs`` > 1 judges that many at once in forked
+    processes (each builds its own platform and session, so an outcome does not depend on its neighbours)."""
+    _SHARED.update(chosen=chosen, every=every, skip=unmutated, touched=touched, prune=prune)
+    if jobs <= 1:
+        yield from (_judge_nth(number) for number in range(len(chosen)))
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        yield from pool.map(_judge_nth, range(len(chosen)))
+
+
 def main() -> dict[str, Any]:
     mutants = generate_mutants()
     seed = int(os.environ.get("SC_BENCH_SEED", "1"))
     chosen = sample(mutants, os.environ.get("SC_BENCH_MUTANTS", str(DEFAULT_SAMPLE)), seed)
     every = requirements()
     prune = os.environ.get("SC_BENCH_PRUNE", "") == "1"
+    jobs = int(os.environ.get("SC_BENCH_JOBS", "1"))
     operators: dict[str, dict[str, int]] = {
         name: {"generated": 0, "sampled": 0, "killed": 0, "killed_at_named": 0, "survived": 0} for name in OPERATORS}
     for spec in mutants:
@@ -248,14 +273,15 @@ def main() -> dict[str, Any]:
     killed: list[dict[str, Any]] = []
     survivors: list[dict[str, Any]] = []
     started = time.perf_counter()
-    print(f"== mutation: {len(chosen)} of {len(mutants)} mutants ({len(OPERATORS)} operators), seed {seed}")
+    print(f"== mutation: {len(chosen)} of {len(mutants)} mutants ({len(OPERATORS)} operators), seed {seed}"
+          + (f", {jobs} at once" if jobs > 1 else ""))
     # What does not pass unmutated cannot tell a kill: it is left out, and listed.
     unmutated, touched = baseline(every)
     if unmutated:
         print(f"  not passing on the unmutated platform, left out: {unmutated}")
     document: dict[str, Any] = {}
-    for number, spec in enumerate(chosen, 1):
-        outcome = judge(spec, every, skip=unmutated, only=reachable(spec, touched) if prune else None)
+    for number, (spec, outcome) in enumerate(zip(chosen, outcomes(chosen, every, unmutated, touched, prune, jobs),
+                                                 strict=True), 1):
         counts = operators[spec.operator]
         counts["sampled"] += 1
         entry = {"id": spec.id, "operator": spec.operator, "place": spec.place, "description": spec.description,
@@ -296,7 +322,8 @@ def _document(mutants: list[MutantSpec], chosen: list[MutantSpec], done: int, se
         "benchmark": "mutation",
         "environment": environment(),
         "command": f"SC_BENCH_MUTANTS={os.environ.get('SC_BENCH_MUTANTS', DEFAULT_SAMPLE)} SC_BENCH_SEED={seed} "
-                   "python -m benchmarks mutation",
+                   + (f"SC_BENCH_JOBS={os.environ['SC_BENCH_JOBS']} " if os.environ.get("SC_BENCH_JOBS") else "")
+                   + "python -m benchmarks mutation",
         "seed": seed,
         "mutants": len(mutants),
         "operators_count": len(OPERATORS),
