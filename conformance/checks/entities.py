@@ -17,6 +17,7 @@ from ._expect import (
     describe_difference,
     equal_values,
     instant,
+    offered_collections,
     require_json,
     require_status,
     same_instant,
@@ -271,9 +272,10 @@ def entity_delete(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
 
 
 @check("entities.unknown_id")
-def unknown_id(ctx: CheckContext, *, collections: list[str]) -> Iterator[Finding]:
-    """GET of an id that does not exist answers 404."""
-    for name in collections:
+def unknown_id(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
+    """GET of an id that does not exist answers 404: on the collections a profile names, else on every collection
+    the platform offers (the ones only the platform writes too)."""
+    for name in offered_collections(ctx, collections):
         path = ctx.item_path(name, ctx.unique("no-such-id-"))
         exchange = ctx.get(path)
         if exchange.status != 404:
@@ -316,7 +318,6 @@ def patch_references(ctx: CheckContext, *, collections: list[str] | None = None)
     a member set inside `extensions` merges into it and a null there removes it again, and a null at the top
     removes an optional member, on every writable collection. A platform may refuse a move it finds inconsistent
     (4xx); one it accepts must read back moved."""
-    from ._expect import offered_collections
 
     offered = set(offered_collections(ctx))
     # each collection on records of its own: side by side under --concurrency

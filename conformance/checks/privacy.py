@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from ..fixtures import fixture_names, load_fixture
 from ..results import Finding, fail
 from ..session import CheckContext
 from ..verdicts import Verdict
 from . import check
-from ._expect import instant, require_json, require_status
+from ._expect import instant, offered_collections, require_json, require_status
 from ._roles import as_role, create_in, listed_items, role_pages
 
 _COMMON = "common.json#/$defs/"
@@ -85,10 +86,17 @@ def _mask_findings(ctx: CheckContext, collection: str, sent: dict[str, Any], sho
                        expected=_expected_mask(value, head, tail), found=got, location=pointer)
 
 
-@check("privacy.masking")
-def masking(ctx: CheckContext, *, collection: str, fixture: str, role: str = "reader") -> Iterator[Finding]:
-    """Without the PII scope identity numbers and phones (the catalogue's pii_fields) use the standard's masks
-    (6+4, 3+4) on every read path — by id, every page of the listing, `updated_since`, the feed; with it, in full."""
+def personal_fixture(collection: str, pii_fields: tuple[str, ...]) -> str | None:
+    """The valid fixture of a collection carrying the most of its personal members (its ``full`` one first on a
+    tie), or None when none carries any: what a masking probe of that collection sends."""
+    names = [n for n in fixture_names() if n.startswith(f"{collection}/valid/")]
+    names.sort(key=lambda n: (not n.endswith("/full"), n))
+    scored = [(sum(isinstance(_at(load_fixture(n), p), str) for p in pii_fields), n) for n in names]
+    best = max(scored, key=lambda pair: pair[0], default=(0, ""))
+    return best[1] if best[0] else None
+
+
+def _masked_everywhere(ctx: CheckContext, collection: str, fixture: str, role: str) -> Iterator[Finding]:
     payload = ctx.fixture(fixture)
     created = [ctx.create(collection, ctx.fixture(fixture), purpose=f"a record from {fixture}")[1] for _ in range(2)]
     for where, shown in _read_paths(ctx, collection, role, created):
@@ -97,7 +105,28 @@ def masking(ctx: CheckContext, *, collection: str, fixture: str, role: str = "re
     require_status(full, 200, precondition=True)
     for pointer in ctx.collection(collection).pii_fields:
         if isinstance(_at(payload, pointer), str) and _at(require_json(full), pointer) != _at(payload, pointer):
-            yield fail(f"{pointer} is not shown in full to a token holding the PII scope", location=pointer)
+            yield fail(f"{collection}: {pointer} is not shown in full to a token holding the PII scope",
+                       location=pointer)
+
+
+@check("privacy.masking")
+def masking(ctx: CheckContext, *, collection: str | None = None, fixture: str | None = None,
+            role: str = "reader") -> Iterator[Finding]:
+    """Without the PII scope identity numbers and phones (the catalogue's pii_fields) use the standard's masks
+    (6+4, 3+4) on every read path — by id, every page of the listing, `updated_since`, the feed; with it, in full.
+    Naming no collection, every writable collection the platform offers with personal members is probed, each
+    with its valid fixture carrying the most of them."""
+    if collection is not None:
+        chosen = fixture or personal_fixture(collection, ctx.collection(collection).pii_fields)
+        places = [(collection, chosen)] if chosen else []
+    else:
+        places = [(c, name) for c in offered_collections(ctx, writable=True)
+                  if (name := personal_fixture(c, ctx.collection(c).pii_fields))]
+    if not places:
+        yield Finding(Verdict.INCONCLUSIVE, "no writable collection with personal members has a valid fixture "
+                                            "carrying them: nothing could be shown masked")
+        return
+    yield from ctx.each(places, lambda child, place: _masked_everywhere(child, place[0], place[1], role))
 
 
 @check("privacy.not_in_errors")

@@ -19,6 +19,7 @@ from ..verdicts import Verdict
 from . import check
 from ._expect import Operation, offered_collections, operations, record_to_aim_at, require_status
 from ._roles import as_role, listed_items, role, tenant_community, tenant_record
+from .privacy import personal_fixture
 
 _DENIED = (403, 404)
 
@@ -99,18 +100,6 @@ def _refused(ctx: CheckContext, name: str, op: Operation, what: str, token: str)
                    location="WWW-Authenticate")
 
 
-def _with_personal_data(ctx: CheckContext, collection: str) -> str:
-    """A valid fixture of ``collection`` holding every personal-data member the catalogue names, else the minimal."""
-    from ..fixtures import fixture_names, load_fixture
-    from .privacy import _at
-
-    pointers = ctx.collection(collection).pii_fields
-    for name in (n for n in fixture_names() if n.startswith(f"{collection}/valid/")) if pointers else ():
-        if all(_at(load_fixture(name), p) is not None for p in pointers):
-            return name
-    return f"{collection}/valid/minimal"
-
-
 @check("security.scope_required")
 def scope_required(ctx: CheckContext, *, collections: list[str] | None = None,
                    fixture: str | None = None) -> Iterator[Finding]:
@@ -133,7 +122,8 @@ def scope_required(ctx: CheckContext, *, collections: list[str] | None = None,
 
 
 def _reader_refused(ctx: CheckContext, name: str, fixture: str | None, outsider: Role | None) -> Iterator[Finding]:
-    chosen = fixture or _with_personal_data(ctx, name)  # the reader's read is judged for masking too
+    # the reader's read is judged for masking too
+    chosen = fixture or personal_fixture(name, ctx.collection(name).pii_fields) or f"{name}/valid/minimal"
     _, entity = ctx.create(name, ctx.fixture(chosen), purpose="a record to aim at")
     ops = operations(ctx, name, str(entity["id"]))
     item = ctx.item_path(name, str(entity["id"]))
