@@ -728,6 +728,18 @@ def _spec(operator: str, place: str, description: str, requirements: Iterable[st
     return MutantSpec(f"{operator}:{place}", operator, place, description, tuple(dict.fromkeys(requirements)), params)
 
 
+def _reqs_where(collection: str, check: str, **wanted: Any) -> tuple[str, ...]:
+    """The bundled requirements calling ``check`` on ``collection`` (or naming none: every one) with the
+    parameters ``wanted`` — e.g. the inputs.classes calls that send a collection's valid classes."""
+    found: list[str] = []
+    for rid, name, params in bundled_calls():
+        named = [params["collection"]] if isinstance(params.get("collection"), str) else params.get("collections")
+        if name == check and (not named or collection in named) and rid not in found \
+                and all(params.get(key) == value for key, value in wanted.items()):
+            found.append(rid)
+    return tuple(found)
+
+
 def _entity_reqs(coll: str) -> tuple[str, ...]:
     """The requirements that hold a collection's records to its schema (audit trail, event feed: those reading them)."""
     if coll in SERVER_WRITTEN:
@@ -737,7 +749,12 @@ def _entity_reqs(coll: str) -> tuple[str, ...]:
 
 
 def _readback_reqs(coll: str) -> tuple[str, ...]:
-    return _reqs(coll, "entities.round_trip", "generated.accepted")
+    """The requirements reading a collection's submitted members back: round trips, generated records, and
+    every valid class of every member (CORE-GEN-001, GOV-GEN-001, INF-GEN-001 state it for their collections),
+    and the model of what the run wrote predicting every read (CORE-GEN-003 states it for every collection)."""
+    return tuple(dict.fromkeys((*_reqs(coll, "entities.round_trip", "generated.accepted"),
+                                *_reqs_where(coll, "inputs.classes", expect="valid"),
+                                *_reqs_where(coll, "oracle.model_read"))))
 
 
 def _member_places(operator: str) -> Iterable[MutantSpec]:
@@ -808,11 +825,21 @@ def _state_members(coll: Collection) -> tuple[str, ...]:
     return (life.status_field, life.history_field)
 
 
+def _invalid_reqs(coll: str) -> tuple[str, ...]:
+    """The requirements sending a collection's invalid records: CORE-GEN-002 states for every collection that a
+    record with one violation is refused (never 5xx) and not stored — its checks and its oracle over every create
+    and change name no collection or this one."""
+    return tuple(dict.fromkeys((*_reqs(coll, "generated.rejected", "oracle.accepts_only_valid"),
+                                *_reqs_where(coll, "inputs.classes", expect="invalid"))))
+
+
 def _accept_invalid_places() -> Iterable[MutantSpec]:
     for coll in _collections(writable=True):
         valid = _valid_values(coll.name)
         rejecting = _rejecting(coll.name)
-        generated = _reqs(coll.name, "generated.rejected")
+        # CORE-GEN-002 states it for every record with one violation, whichever collection: its checks and its
+        # oracle over every create and change name no collection or this one
+        generated = _invalid_reqs(coll.name)
         for member in members(coll.name):
             if member.read_only or member.name not in valid or member.name in coll.references \
                     or member.name in _state_members(coll):  # sent state is ignored or refused: either is allowed
@@ -831,7 +858,7 @@ def _status_places() -> Iterable[MutantSpec]:
                  ("list", 400, 500, (*_reqs(coll.name, "paging.invalid_limit"), "CORE-PAGE-004"))]
         if coll.writable:
             cases += [("create", 201, 200, ("CORE-CRUD-001",)),
-                      ("create", 422, 500, (*val, *_reqs(coll.name, "generated.rejected"))),
+                      ("create", 422, 500, (*val, *_invalid_reqs(coll.name))),
                       ("create", 400, 500, ("CORE-VAL-006",)),
                       ("patch", 404, 200, ("CORE-NF-002",))]
         for kind, old, new, named in cases:
@@ -846,7 +873,7 @@ def _access_places() -> Iterable[MutantSpec]:
             if action == "write" and not coll.writable:
                 continue
             scope = coll.scopes[action]
-            named = ("GUA-AUDIT-002",) if scope == "audit:read" else ("GUA-AUTHZ-001",) if action == "write" else ()
+            named = ("GUA-AUDIT-002",) if scope == "audit:read" else ("GUA-AUTHZ-001",)  # reads and writes alike
             yield _spec("skip-scope-check", f"{coll.name}:{action}",
                         f"{action}s of {coll.name} are served to tokens lacking {scope}", named,
                         collection=coll.name, routes=kinds, check="scope", scope=scope)
@@ -921,7 +948,8 @@ def _response_places() -> Iterable[MutantSpec]:
                                 f"merge patches on {c} lose their {member.name}",
                                 (*merge, *(rid for rid in _reqs(c, "entities.round_trip")
                                            if isinstance(_param_of(rid, "patch"), dict)
-                                           and member.name in _param_of(rid, "patch"))),
+                                           and member.name in _param_of(rid, "patch")),
+                                 *_reqs_where(c, "inputs.classes", expect="valid", methods=None)),
                                 collection=c, member=member.name, routes=("patch",))
 
 
