@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..fixtures import load_fixture
 from ..formats import make_identity_number
 from ..results import Finding, Halt, fail
 from ..session import CheckContext, inconclusive
@@ -282,9 +283,31 @@ def unknown_id(ctx: CheckContext, *, collections: list[str] | None = None) -> It
             yield fail(f"GET {path} answered {exchange.status}", expected=404, found=exchange.status)
 
 
+def plain_patch(ctx: CheckContext, collection: str) -> dict[str, Any]:
+    """A merge patch of one plain member of a collection's minimal fixture (no reference, no placeholder): a body
+    any platform accepts for a record that exists, so an answer to it is about the record, not the body."""
+    references = ctx.collection(collection).references
+    minimal = load_fixture(f"{collection}/valid/minimal")
+    for member, value in minimal.items() if isinstance(minimal, dict) else ():
+        if member not in references and isinstance(value, str | int | float | bool) \
+                and not (isinstance(value, str) and value.startswith("{{")):
+            return {member: value}
+    return {}
+
+
 @check("entities.unknown_id_write")
-def unknown_id_write(ctx: CheckContext, *, collection: str, patch: dict[str, Any]) -> Iterator[Finding]:
-    """PATCH of an id that does not exist answers 404 and creates nothing."""
+def unknown_id_write(ctx: CheckContext, *, collection: str | None = None,
+                     patch: dict[str, Any] | None = None) -> Iterator[Finding]:
+    """PATCH of an id that does not exist answers 404 and creates nothing: on ``collection`` with ``patch``, else on
+    every writable collection the platform offers, each patched with a plain member of its minimal fixture."""
+    if collection is not None:
+        yield from _unknown_write(ctx, collection, patch if patch is not None else plain_patch(ctx, collection))
+        return
+    yield from ctx.each(offered_collections(ctx, writable=True),
+                        lambda probe, name: _unknown_write(probe, name, plain_patch(probe, name)))
+
+
+def _unknown_write(ctx: CheckContext, collection: str, patch: dict[str, Any]) -> Iterator[Finding]:
     path = ctx.item_path(collection, ctx.unique("no-such-id-"))
     exchange = ctx.patch(path, patch)
     if exchange.status != 404:
