@@ -24,7 +24,7 @@ import os
 import random
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -191,7 +191,8 @@ def list_survivors(path: Path, *, recheck: bool = False) -> dict[str, str]:
     to ``path`` (tests/integration/mutation_survivors.yaml). A mutant naming none runs against the requirements
     whose requests reach its collection (see :func:`reachable`). Resumable: each verdict is kept in
     benchmarks/results/mutation-survivors.jsonl until the list is written. ``recheck`` runs only the mutants
-    the list holds (the others are taken as killed, as the list says): the quick refresh after checks improve."""
+    the list holds (the others are taken as killed, as the list says): the quick refresh after checks improve.
+    ``SC_BENCH_JOBS=N`` judges N at once."""
     every = requirements()
     unmutated, touched = baseline(every)
     if unmutated:
@@ -207,14 +208,14 @@ def list_survivors(path: Path, *, recheck: bool = False) -> dict[str, str]:
     if recheck:
         listed = set(yaml.safe_load(path.read_text(encoding="utf-8")) or {}) if path.exists() else set()
         done.update({spec.id: True for spec in mutants if spec.id not in listed and spec.id not in done})
+    todo = [spec for spec in mutants if spec.id not in done]
+    judged = outcomes(todo, every, skip=(), jobs=_jobs(), only=lambda spec: spec.requirements or reachable(spec, touched))
     with progress.open("a", encoding="utf-8") as out:
-        for number, spec in enumerate(mutants, 1):
-            if spec.id not in done:
-                outcome = judge(spec, every, only=spec.requirements or reachable(spec, touched))
-                done[spec.id] = outcome["killed_by"] is not None
-                out.write(json.dumps({"id": spec.id, "killed": done[spec.id], "by": outcome["killed_by"]}) + "\n")
-                out.flush()
-            print(f"  [{number}/{len(mutants)}] {'killed  ' if done[spec.id] else 'SURVIVED'} {spec.id}", flush=True)
+        for number, (spec, outcome) in enumerate(zip(todo, judged, strict=True), 1):
+            done[spec.id] = outcome["killed_by"] is not None
+            out.write(json.dumps({"id": spec.id, "killed": done[spec.id], "by": outcome["killed_by"]}) + "\n")
+            out.flush()
+            print(f"  [{number}/{len(todo)}] {'killed  ' if done[spec.id] else 'SURVIVED'} {spec.id}", flush=True)
     found = {spec.id: survivor_reason(spec) for spec in mutants if not done[spec.id]}
     header = ("# Mutants (conformance/reference/mutants.py) not killed at the requirement they name (or, naming none,\n"
               "# by a requirement reaching their collection), each with the reason: a gap to close. Behaviours the\n"
@@ -243,20 +244,25 @@ _SHARED: dict[str, Any] = {}  # what forked judges read (set before the pool for
 
 
 def _judge_nth(number: int) -> dict[str, Any]:
-    return judge(_SHARED["chosen"][number], _SHARED["every"], skip=_SHARED["skip"],
-                 only=reachable(_SHARED["chosen"][number], _SHARED["touched"]) if _SHARED["prune"] else None)
+    spec = _SHARED["chosen"][number]
+    return judge(spec, _SHARED["every"], skip=_SHARED["skip"], only=_SHARED["only"](spec))
 
 
-def outcomes(chosen: list[MutantSpec], every: Sequence[tuple[Requirement, str]], unmutated: dict[str, str],
-             touched: dict[str, set[str]], prune: bool, jobs: int) -> Iterator[dict[str, Any]]:
-    """The outcome of every chosen mutant, in the sample's order; ``jobs`` > 1 judges that many at once in forked
-    processes (each builds its own platform and session, so an outcome does not depend on its neighbours)."""
-    _SHARED.update(chosen=chosen, every=every, skip=unmutated, touched=touched, prune=prune)
+def outcomes(chosen: list[MutantSpec], every: Sequence[tuple[Requirement, str]], *, skip: Iterable[str],
+             only: Callable[[MutantSpec], Iterable[str] | None], jobs: int) -> Iterator[dict[str, Any]]:
+    """The outcome of every chosen mutant (run against ``only(spec)``, None: every requirement), in the given
+    order; ``jobs`` > 1 judges that many at once in forked processes (each builds its own platform and session,
+    so an outcome does not depend on its neighbours)."""
+    _SHARED.update(chosen=chosen, every=every, skip=set(skip), only=only)
     if jobs <= 1:
         yield from (_judge_nth(number) for number in range(len(chosen)))
         return
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
         yield from pool.map(_judge_nth, range(len(chosen)))
+
+
+def _jobs() -> int:
+    return max(1, int(os.environ.get("SC_BENCH_JOBS", "1")))
 
 
 def main() -> dict[str, Any]:
@@ -265,7 +271,7 @@ def main() -> dict[str, Any]:
     chosen = sample(mutants, os.environ.get("SC_BENCH_MUTANTS", str(DEFAULT_SAMPLE)), seed)
     every = requirements()
     prune = os.environ.get("SC_BENCH_PRUNE", "") == "1"
-    jobs = int(os.environ.get("SC_BENCH_JOBS", "1"))
+    jobs = _jobs()
     operators: dict[str, dict[str, int]] = {
         name: {"generated": 0, "sampled": 0, "killed": 0, "killed_at_named": 0, "survived": 0} for name in OPERATORS}
     for spec in mutants:
@@ -280,8 +286,9 @@ def main() -> dict[str, Any]:
     if unmutated:
         print(f"  not passing on the unmutated platform, left out: {unmutated}")
     document: dict[str, Any] = {}
-    for number, (spec, outcome) in enumerate(zip(chosen, outcomes(chosen, every, unmutated, touched, prune, jobs),
-                                                 strict=True), 1):
+    judged = outcomes(chosen, every, skip=unmutated, jobs=jobs,
+                      only=lambda spec: reachable(spec, touched) if prune else None)
+    for number, (spec, outcome) in enumerate(zip(chosen, judged, strict=True), 1):
         counts = operators[spec.operator]
         counts["sampled"] += 1
         entry = {"id": spec.id, "operator": spec.operator, "place": spec.place, "description": spec.description,
