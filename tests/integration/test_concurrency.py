@@ -2,10 +2,7 @@
 time and with several check calls in flight, and a platform that asks the whole run to wait (429/503 with
 Retry-After, the rate-limit variant) stays conformant when requests overlap."""
 
-import contextlib
 import json
-import os
-import re
 import subprocess
 import sys
 
@@ -14,47 +11,24 @@ import pytest
 CLI = [sys.executable, "-m", "conformance.cli"]
 
 
-@contextlib.contextmanager
-def _serving(folder):
-    """``serve-reference --variant rate-limit`` (it refuses four requests per start) and the exports it prints."""
-    folder.mkdir()
-    server = subprocess.Popen([*CLI, "serve-reference", "--port", "0", "--variant", "rate-limit"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=folder)
-    seen: dict[str, str] = {}
-    try:
-        assert server.stdout is not None
-        for line in server.stdout:
-            if match := re.search(r"reference platform on (http://\S+)", line):
-                seen["base_url"] = match.group(1)
-            if match := re.match(r"export (SC_[A-Z]+)=(\S+)", line):
-                seen[match.group(1)] = match.group(2)
-            if "SC_ATTESTATIONS" in seen:
-                break
-        yield seen
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-
-
 def _run(served, folder, *extra):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
-    env |= {k: v for k, v in served.items() if k.startswith("SC_")}
     done = subprocess.run([*CLI, "run", "--base-url", served["base_url"], "--profile", "core", "--seed", "7", "-q",
-                           "--report-dir", str(folder), *extra], env=env, capture_output=True, text=True, timeout=600)
+                           "--report-dir", str(folder), *extra], env=served["env"], capture_output=True, text=True, timeout=600)
     report = json.loads((folder / "core" / "report.json").read_text(encoding="utf-8"))
     return done, report
 
 
 @pytest.fixture
-def served(tmp_path):
-    with _serving(tmp_path / "served") as seen:
+def served(tmp_path, serve_reference):
+    """``serve-reference --variant rate-limit``: it refuses four requests per start."""
+    with serve_reference(tmp_path / "served", "--variant", "rate-limit") as seen:
         yield seen
 
 
-def test_same_verdicts_one_at_a_time_and_concurrently_under_rate_limits(tmp_path):
-    with _serving(tmp_path / "a") as served:
+def test_same_verdicts_one_at_a_time_and_concurrently_under_rate_limits(tmp_path, serve_reference):
+    with serve_reference(tmp_path / "a", "--variant", "rate-limit") as served:
         alone, one = _run(served, tmp_path / "one", "--concurrency", "1")
-    with _serving(tmp_path / "b") as served:
+    with serve_reference(tmp_path / "b", "--variant", "rate-limit") as served:
         together, many = _run(served, tmp_path / "many")  # the default for a platform at --base-url
     assert alone.returncode == 0, alone.stdout[-2000:] + alone.stderr[-2000:]
     assert together.returncode == 0, together.stdout[-2000:] + together.stderr[-2000:]
@@ -71,10 +45,8 @@ def test_same_verdicts_one_at_a_time_and_concurrently_under_rate_limits(tmp_path
 
 
 def test_concurrency_below_one_is_a_usage_error(served, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")}
-    env |= {k: v for k, v in served.items() if k.startswith("SC_")}
     refused = subprocess.run([*CLI, "run", "--base-url", served["base_url"], "--profile", "core", "--concurrency", "0"],
-                             env=env, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+                             env=served["env"], capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert refused.returncode == 2
     assert refused.stderr.strip().count("\n") == 0 and "--concurrency must be at least 1" in refused.stderr
     assert not (tmp_path / "reports").exists()

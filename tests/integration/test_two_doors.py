@@ -53,24 +53,11 @@ def test_cli_and_pytest_give_the_same_verdicts(tmp_path):
             assert token not in path.read_text(encoding="utf-8", errors="replace"), path
 
 
-def test_serve_reference_with_a_fault_then_run_names_the_broken_requirement(tmp_path):
-    server = subprocess.Popen([*CLI, "serve-reference", "--port", "0", "--fault", "accept-bad-identity"],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=tmp_path)
-    try:
-        base_url = token = None
-        for line in server.stdout:
-            if match := re.search(r"reference platform on (http://\S+)", line):
-                base_url = match.group(1)
-            if match := re.search(r"export SC_TOKEN=(\S+)", line):
-                token = match.group(1)
-                break
-        assert base_url and token
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SC_")} | {"SC_TOKEN": token}
-        run = subprocess.run([*CLI, "run", "--base-url", base_url, "--profile", "core", "-q"], cwd=tmp_path, env=env,
-                             capture_output=True, text=True, timeout=300)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+def test_serve_reference_with_a_fault_then_run_names_the_broken_requirement(tmp_path, serve_reference):
+    with serve_reference(tmp_path, "--fault", "accept-bad-identity") as exports:
+        env = {k: v for k, v in exports["env"].items() if not k.startswith("SC_")} | {"SC_TOKEN": exports["SC_TOKEN"]}
+        run = subprocess.run([*CLI, "run", "--base-url", exports["base_url"], "--profile", "core", "-q"],
+                             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 1, run.stdout + run.stderr
     report = json.loads((tmp_path / "reports" / "core" / "report.json").read_text(encoding="utf-8"))
     assert report["verdict"] == "not-conformant"
