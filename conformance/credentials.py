@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import difflib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,20 @@ class Role:
     token: str = field(repr=False)
     scopes: frozenset[str] = frozenset()
     community: str | None = None
+
+    @property
+    def subject(self) -> str | None:
+        """The token's `sub` claim when it is a JWT (read, not verified: the platform verifies), else None — the
+        actor its audit records must name (audit-record schema: "the authenticated subject (token `sub`)")."""
+        parts = self.token.split(".")
+        if len(parts) != 3:
+            return None
+        try:
+            claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+        except ValueError:
+            return None
+        sub = claims.get("sub") if isinstance(claims, dict) else None
+        return sub if isinstance(sub, str) and sub else None
 
 
 @dataclass(frozen=True)

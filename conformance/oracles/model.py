@@ -103,6 +103,7 @@ class Write:
     record_id: str | None
     status: int
     described: str
+    subject: str | None = None  # the writing token's `sub` when it is a JWT: the actor its audit record names
 
 
 _AUDITED_STATUSES = (400, 403, 409, 422)  # refused writes of an authenticated caller (and every 2xx)
@@ -170,7 +171,8 @@ class RecordModel:
             body = view.body()
             record_id = view.item_id if view.kind != "create" else (
                 str(body["id"]) if view.succeeded and isinstance(body, dict) and "id" in body else None)
-            self.writes[rid] = Write(time.monotonic(), view.kind, coll.name, record_id, view.status, view.describe())
+            self.writes[rid] = Write(time.monotonic(), view.kind, coll.name, record_id, view.status, view.describe(),
+                                     view.role.subject if view.role is not None else None)
         if isinstance(sent, dict) and view.is_write:
             for pointer in coll.pii_fields:
                 value = _at(sent, pointer)
@@ -548,7 +550,8 @@ def _audited_as(write: Write, records: list[dict[str, Any]]) -> bool:
         resource = str(record.get("resource", ""))
         names = write.record_id is None or resource.rstrip("/").split("/")[-1] == write.record_id or (
             write.kind == "transition" and f"/{write.record_id}/" in resource + "/")
-        if record.get("action") in _ACTIONS[write.kind] and record.get("outcome") in outcomes and names:
+        actor = write.subject is None or record.get("actor") == write.subject
+        if record.get("action") in _ACTIONS[write.kind] and record.get("outcome") in outcomes and names and actor:
             return True
     return False
 
@@ -581,7 +584,8 @@ def _walked(view: View, traffic: Traffic, key: str, items: list[Any]) -> tuple[f
 def audit_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
     """Every write the run made — create, change, transition, delete, in every collection, and the refused ones
     (400, 403, 409, 422) — has an audit record under the request id the platform answered with, saying what was
-    done (action), how it ended (outcome) and to which record (resource), readable within 5 s (S15); a trail
+    done (action), how it ended (outcome), to which record (resource) and, when the token is a JWT, by whom (actor:
+    its `sub`), readable within 5 s (S15); a trail
     read to its end is compared with every write made at least 5 s before (GUA-AUDIT-001)."""
     body = view.body()
     items = body.get("items") if isinstance(body, dict) else None
@@ -602,13 +606,15 @@ def audit_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
         if rid not in seen:
             missing.append(f"{write.described} ({rid})")
         elif not _audited_as(write, seen[rid]):
-            wrong.append(f"{write.described} ({rid}): {[(r.get('action'), r.get('outcome'), r.get('resource')) for r in seen[rid]][:2]}")
+            wrong.append(f"{write.described} ({rid}, by {write.subject or 'an opaque token'}): "
+                         f"{[(r.get('action'), r.get('outcome'), r.get('resource'), r.get('actor')) for r in seen[rid]][:2]}")
     if missing:
         yield Violation(f"{view.describe()}: {len(missing)} write(s) of the run left no audit record in the trail",
                         "/items", "an audit record per write", missing[:5])
     if wrong:
         yield Violation(f"{view.describe()}: {len(wrong)} audit record(s) do not say what the write did (action, "
-                        "outcome, resource)", "/items", "action, outcome and resource of the write", wrong[:5])
+                        "outcome, resource, actor)", "/items", "action, outcome, resource and actor of the write",
+                        wrong[:5])
 
 
 def _transition_request(view: View, traffic: Traffic) -> tuple[Any, Record, dict[str, Any]] | None:

@@ -775,13 +775,18 @@ def _member_places(operator: str) -> Iterable[MutantSpec]:
                             f"responses of {coll.name} lack {member.name}", named, collection=coll.name,
                             member=member.name, routes=ENTITY_ROUTES)
             elif operator == "corrupt-value":
-                if server_set or member.kind not in ("enum", "string", "integer", "number", "boolean", "date") \
+                # what the platform writes itself and a statement names (an audit record's actor, action,
+                # resource, outcome, request id; an event's type: the schema's required members) is predicted
+                # from the writes the run made; a member only the platform sets and nobody names is its own
+                stated = not coll.writable and member.required and not member.read_only
+                if (server_set and not stated) \
+                        or member.kind not in ("enum", "string", "integer", "number", "boolean", "date") \
                         or (member.kind == "enum" and len(member.enum) < 2):  # a constant has nothing to change to
                     continue
                 yield _spec(operator, f"{coll.name}:{member.name}",
                             f"responses of {coll.name} carry a changed {member.name} ({member.kind})",
-                            _readback_reqs(coll.name), collection=coll.name, member=member.name, info=member,
-                            routes=ENTITY_ROUTES)
+                            _entity_reqs(coll.name) if stated else _readback_reqs(coll.name), collection=coll.name,
+                            member=member.name, info=member, routes=ENTITY_ROUTES)
             elif member.kind == "date-time":
                 server = member.name in SERVER_INSTANTS
                 instant = _reqs(coll.name, "entities.server_instants", general=SERVER_TIME) if server else \
