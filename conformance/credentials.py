@@ -19,7 +19,7 @@ from .loading import data_file, line_of, schema_problems
 from .redaction import register_secrets
 
 __all__ = ["ROLES", "Credentials", "Role", "issued_for", "load_credentials", "register_issued",
-           "tampered_signature"]
+           "tampered_signature", "unsigned_jwt"]
 
 # The roles the guarantee profile asks for, with what each must be able to do.
 ROLES: dict[str, str] = {
@@ -45,12 +45,7 @@ class Role:
         """The token's `sub` claim when it is a JWT (read, not verified: the platform verifies), else None — the
         actor its audit records must name (audit-record schema: "the authenticated subject (token `sub`)")."""
         parts = self.token.split(".")
-        if len(parts) != 3:
-            return None
-        try:
-            claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
-        except ValueError:
-            return None
+        claims = _segment(parts[1]) if len(parts) == 3 else None
         sub = claims.get("sub") if isinstance(claims, dict) else None
         return sub if isinstance(sub, str) and sub else None
 
@@ -134,6 +129,23 @@ def tampered_signature(token: str) -> str:
         flipped = bytes(b ^ 0xFF for b in signature) or b"\x00"
         return ".".join([parts[0], parts[1], base64.urlsafe_b64encode(flipped).rstrip(b"=").decode()])
     return token[: max(len(token) - 4, 1)] + "AAAA"
+
+
+def _segment(part: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+    except ValueError:
+        return None
+
+
+def unsigned_jwt(token: str) -> str | None:
+    """The same claims with ``alg: none`` and no signature (RFC 8725 §2.1: a platform must never take it) when
+    ``token`` is a JWT, else None (an opaque token has no claims to keep)."""
+    parts = token.split(".")
+    if len(parts) != 3 or not isinstance(_segment(parts[0]), dict) or not isinstance(_segment(parts[1]), dict):
+        return None
+    header = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "JWT"}).encode()).rstrip(b"=").decode()
+    return f"{header}.{parts[1]}."
 
 
 # Credentials the suite issued itself for a platform it started (the bundled reference platform),

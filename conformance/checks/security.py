@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterator
 from typing import Any
 
-from ..credentials import Role
+from ..credentials import Role, unsigned_jwt
 from ..oracles.rules import bearer_challenge
 from ..results import Finding, fail
 from ..session import CheckContext
@@ -25,13 +25,20 @@ _DENIED = (403, 404)
 
 
 def _bad_tokens(ctx: CheckContext) -> Iterator[tuple[str, str | None]]:
-    """Tokens that must be refused; none is decoded (S11: tokens are opaque to clients)."""
+    """Tokens that must be refused; none is read for what it grants (S11: tokens are opaque to clients), but a
+    JWT is sent back once more with its own claims unsigned (alg none), the classic forgery a platform must refuse."""
     valid = role(ctx, ctx.session.credentials.default).token
     yield "a malformed token", "not-a-token"
     yield "a token with a wrong signature", _altered(valid)
     yield "a token the platform never issued", secrets.token_urlsafe(32)
+    unsigned = unsigned_jwt(valid)
+    if unsigned is not None:  # a JWT: its own claims with alg none and no signature (RFC 8725 §2.1)
+        yield _UNSIGNED, unsigned
     expired = ctx.session.credentials.get("expired")
-    yield "an expired token", expired.token if expired else None
+    yield _EXPIRED, expired.token if expired else None
+
+
+_EXPIRED, _UNSIGNED = "an expired token", "an unsigned token (alg none)"
 
 
 def _altered(token: str) -> str:
@@ -59,8 +66,8 @@ def _write_body(ctx: CheckContext, collection: str, op: Operation, fixture: str 
 
 @check("security.rejects_bad_tokens")
 def rejects_bad_tokens(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
-    """Malformed, wrongly signed, never issued and expired tokens get 401 with a Bearer challenge on every
-    operation, reads and writes; public paths stay open."""
+    """Malformed, wrongly signed, never issued, unsigned (a JWT's own claims with alg none) and expired tokens get
+    401 with a Bearer challenge on every operation, reads and writes; public paths stay open."""
     tokens = list(_bad_tokens(ctx))
     for what, token in tokens:
         if token is None:
@@ -69,11 +76,11 @@ def rejects_bad_tokens(ctx: CheckContext, *, collections: list[str] | None = Non
     usable = [(what, token) for what, token in tokens if token is not None]
     # A covering design, not the full product: every kind of bad token meets every kind of operation (on the
     # first collection offering it), every operation of every collection meets one more kind in turn, and the
-    # expired token meets every operation of every collection (expiry is checked apart from the signature, and a
-    # route that skips it is the commonest slip).
+    # expired and the unsigned token meet every operation of every collection (expiry and the algorithm are
+    # checked apart from the signature, and a route that skips them is the commonest slip).
     met: set[str] = set()
-    expired = [(w, t) for w, t in usable if w == "an expired token"]
-    others = [(w, t) for w, t in usable if w != "an expired token"] or usable
+    expired = [(w, t) for w, t in usable if w in (_EXPIRED, _UNSIGNED)]
+    others = [(w, t) for w, t in usable if w not in (_EXPIRED, _UNSIGNED)] or usable
     planned: list[tuple[str, Operation, str, str]] = []
     for index, name in enumerate(offered_collections(ctx, collections)):
         for number, op in enumerate(operations(ctx, name, record_to_aim_at(ctx, name))):

@@ -15,6 +15,7 @@ statement that allows them, and are not generated (the tolerance matrix holds th
 
 from __future__ import annotations
 
+import base64
 import copy
 import functools
 import json
@@ -656,6 +657,21 @@ async def _accept_invalid(m: Mutant, spec: MutantSpec, route: Route, request: Re
     return response
 
 
+def _unsigned_claims(request: Request) -> dict[str, Any] | None:
+    """The claims of a bearer JWT whose header says alg none (what a platform trusting the header would grant)."""
+    token = (request.header("authorization") or "").partition(" ")[2].strip()
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        header, claims = (json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4))) for p in parts[:2])
+    except ValueError:
+        return None
+    if not isinstance(header, dict) or str(header.get("alg", "")).lower() != "none" or not isinstance(claims, dict):
+        return None
+    return claims
+
+
 async def _escalate(m: Mutant, spec: MutantSpec, route: Route, request: Request) -> Response:
     """Skip one access check: the request is served with a token the platform issues with more rights."""
     kind = spec.params["check"]
@@ -668,6 +684,12 @@ async def _escalate(m: Mutant, spec: MutantSpec, route: Route, request: Request)
             lax = m.claims(request, check_expiry=False)
             if lax is not None:
                 request = m.with_token(request, m.token(scopes_of(lax), str(lax.get("community", "*"))))
+        return await m.forward(request)
+    if kind == "unsigned":
+        if m.claims(request) is None:
+            claims = _unsigned_claims(request)
+            if claims is not None:
+                request = m.with_token(request, m.token(scopes_of(claims), str(claims.get("community", "*"))))
         return await m.forward(request)
     claims = m.claims(request)
     if claims is None:
@@ -888,6 +910,9 @@ def _access_places() -> Iterable[MutantSpec]:
             yield _spec("expired-token-accepted", f"{coll.name}:{action}",
                         f"{action}s of {coll.name} accept an expired token", ("GUA-AUTHN-001",),
                         collection=coll.name, routes=kinds, check="expired")
+            yield _spec("unsigned-token-accepted", f"{coll.name}:{action}",
+                        f"{action}s of {coll.name} accept a JWT whose header says alg none, unsigned",
+                        ("GUA-AUTHN-001",), collection=coll.name, routes=kinds, check="unsigned")
         tenant_cases: list[tuple[str, tuple[str, ...], str]] = [("list", ("list",), "GUA-AUTHZ-003"),
                                                                 ("read", ("read",), "GUA-AUTHZ-002")]
         if coll.writable:
@@ -1021,6 +1046,7 @@ _TABLE: tuple[tuple[str, str, Callable[[MutantSpec, Route], bool], Apply, Callab
     ("skip-sensitive-filter", "access", _on(), _escalate, _from(_access_places, "skip-sensitive-filter")),
     ("no-token-served", "access", _on(), _escalate, _from(_access_places, "no-token-served")),
     ("expired-token-accepted", "access", _on(), _escalate, _from(_access_places, "expired-token-accepted")),
+    ("unsigned-token-accepted", "access", _on(), _escalate, _from(_access_places, "unsigned-token-accepted")),
     ("accept-refused-transition", "lifecycle", _on(), _lifecycle_edit,
      _from(_lifecycle_places, "accept-refused-transition")),
     ("accept-role-refusal", "lifecycle", _on(), _lifecycle_edit, _from(_lifecycle_places, "accept-role-refusal")),
