@@ -20,7 +20,7 @@ from ..catalogue import Catalogue
 from ..checks._expect import apply_merge_patch  # RFC 7396, one home for checks and oracles
 from ..schemas import schema_store
 from . import Traffic, View, Violation, oracle
-from .rules import _at, _sensitive_tags, instant
+from .rules import SERVER_TIME_TOLERANCE, _at, _date, _sensitive_tags, instant
 
 __all__ = ["Record", "RecordModel", "same_value"]
 
@@ -104,6 +104,7 @@ class Write:
     status: int
     described: str
     subject: str | None = None  # the writing token's `sub` when it is a JWT: the actor its audit record names
+    answered: datetime | None = None  # the answer's Date: the time its audit record gives lies within S9's bound
 
 
 _AUDITED_STATUSES = (400, 403, 409, 422)  # refused writes of an authenticated caller (and every 2xx)
@@ -172,7 +173,7 @@ class RecordModel:
             record_id = view.item_id if view.kind != "create" else (
                 str(body["id"]) if view.succeeded and isinstance(body, dict) and "id" in body else None)
             self.writes[rid] = Write(time.monotonic(), view.kind, coll.name, record_id, view.status, view.describe(),
-                                     view.role.subject if view.role is not None else None)
+                                     view.role.subject if view.role is not None else None, _date(view))
         if isinstance(sent, dict) and view.is_write:
             for pointer in coll.pii_fields:
                 value = _at(sent, pointer)
@@ -551,7 +552,11 @@ def _audited_as(write: Write, records: list[dict[str, Any]]) -> bool:
         names = write.record_id is None or resource.rstrip("/").split("/")[-1] == write.record_id or (
             write.kind == "transition" and f"/{write.record_id}/" in resource + "/")
         actor = write.subject is None or record.get("actor") == write.subject
-        if record.get("action") in _ACTIONS[write.kind] and record.get("outcome") in outcomes and names and actor:
+        when = instant(record.get("time"))
+        timely = write.answered is None or when is None or \
+            abs((when - write.answered).total_seconds()) <= SERVER_TIME_TOLERANCE
+        if record.get("action") in _ACTIONS[write.kind] and record.get("outcome") in outcomes and names and actor \
+                and timely:
             return True
     return False
 
@@ -584,8 +589,8 @@ def _walked(view: View, traffic: Traffic, key: str, items: list[Any]) -> tuple[f
 def audit_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
     """Every write the run made — create, change, transition, delete, in every collection, and the refused ones
     (400, 403, 409, 422) — has an audit record under the request id the platform answered with, saying what was
-    done (action), how it ended (outcome), to which record (resource) and, when the token is a JWT, by whom (actor:
-    its `sub`), readable within 5 s (S15); a trail
+    done (action), how it ended (outcome), to which record (resource), when (time: within 300 s of the answer's
+    `Date`, S9) and, when the token is a JWT, by whom (actor: its `sub`), readable within 5 s (S15); a trail
     read to its end is compared with every write made at least 5 s before (GUA-AUDIT-001)."""
     body = view.body()
     items = body.get("items") if isinstance(body, dict) else None
@@ -607,13 +612,13 @@ def audit_complete(view: View, traffic: Traffic) -> Iterator[Violation]:
             missing.append(f"{write.described} ({rid})")
         elif not _audited_as(write, seen[rid]):
             wrong.append(f"{write.described} ({rid}, by {write.subject or 'an opaque token'}): "
-                         f"{[(r.get('action'), r.get('outcome'), r.get('resource'), r.get('actor')) for r in seen[rid]][:2]}")
+                         f"{[(r.get('action'), r.get('outcome'), r.get('resource'), r.get('actor'), r.get('time')) for r in seen[rid]][:2]}")
     if missing:
         yield Violation(f"{view.describe()}: {len(missing)} write(s) of the run left no audit record in the trail",
                         "/items", "an audit record per write", missing[:5])
     if wrong:
         yield Violation(f"{view.describe()}: {len(wrong)} audit record(s) do not say what the write did (action, "
-                        "outcome, resource, actor)", "/items", "action, outcome, resource and actor of the write",
+                        "outcome, resource, actor, time)", "/items", "action, outcome, resource, actor and time of the write",
                         wrong[:5])
 
 

@@ -17,16 +17,15 @@ from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from ..checks import _expect
+from ..checks._expect import JSON_TYPES, SERVER_TIME_TOLERANCE  # one home: the checks and the oracles read alike
 from ..formats import is_identity_number
 from ..schemas import schema_store
 from . import Traffic, View, Violation, oracle
 
 __all__ = ["bearer_challenge", "instant"]
 
-JSON_TYPES = ("application/json", "application/problem+json", "application/merge-patch+json")
 _COMMON = "https://smart-community.example/schemas/v1/common.json#/$defs/"
 _PROBLEM = "https://smart-community.example/schemas/v1/interface/problem.json"
-SERVER_TIME_TOLERANCE = 300.0  # S9, as the checks use it
 _RECORD_KINDS = ("list", "create", "read", "update", "delete", "transition")
 _ITEM_KINDS = ("read", "update", "delete", "transition")
 
