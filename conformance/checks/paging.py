@@ -67,6 +67,39 @@ def page_walk(ctx: CheckContext, *, collection: str, records: int = 5, limit: in
                    expected=created, found=missing)
 
 
+@check("paging.walks_agree")
+def walks_agree(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
+    """The page size never changes what a walk visits. What only the platform writes — the audit trail, the event
+    feed, which no client changes or deletes — is walked in the largest pages and then again in about four (or in
+    pages just over half as large, when there are more records than that): the
+    second walk lists every record the first listed, none twice (the records the run wrote, in every collection,
+    are oracle.walk_complete's). On every such collection the platform offers (`collections` narrows them)."""
+    from ._expect import offered_collections
+
+    names = [n for n in offered_collections(ctx, collections) if not ctx.collection(n).writable]
+    yield from ctx.each(names, _walk_twice)
+
+
+def _walk_twice(ctx: CheckContext, collection: str) -> Iterator[Finding]:
+    largest = ctx.session.max_page_size()
+    first = [str(item.get("id")) for _, page in ctx.walk(collection, limit=largest)
+             for item in page["items"] if isinstance(item, dict)]
+    if len(first) < 2:
+        return  # one page either way: nothing a page size could change
+    # about four pages; when that is no smaller than the largest page, a size whose pages end elsewhere
+    limit = -(-len(first) // 4) if -(-len(first) // 4) < largest else max(1, largest // 2 + 1)
+    second: Counter[str] = Counter(str(item.get("id")) for _, page in ctx.walk(collection, limit=limit)
+                                   for item in page["items"] if isinstance(item, dict))
+    twice = sorted(i for i, n in second.items() if n > 1)
+    if twice:
+        yield fail(f"walking {collection} {limit} at a time listed {len(twice)} record(s) twice",
+                   expected="each id once", found=twice[:5])
+    lost = [i for i in first if i not in second]
+    if lost:
+        yield fail(f"walking {collection} {limit} at a time left out {len(lost)} of the {len(first)} record(s) a "
+                   "walk in the largest pages had just listed", expected="every record again", found=lost[:5])
+
+
 @check("paging.invalid_limit")
 def page_invalid_limit(ctx: CheckContext, *, collection: str | None = None,
                        collections: list[str] | None = None) -> Iterator[Finding]:

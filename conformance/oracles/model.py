@@ -434,6 +434,24 @@ def _judge_walk(view: View, walk: Walk, traffic: Traffic, what: str) -> Iterator
         yield Violation(f"{view.describe()}: {what} of {walk.pages} page(s) as {walk.reader!r} left out "
                         f"{len(missing)} record(s) the run wrote before it began", "/items",
                         "every record written before the walk", missing[:5])
+    if walk.since is None and not traffic.catalogue.collections[walk.collection].writable:
+        yield from _walks_agree(view, walk, traffic, seen)
+
+
+def _walks_agree(view: View, walk: Walk, traffic: Traffic, seen: set[str]) -> Iterator[Violation]:
+    """What only the platform writes (the audit trail, the event feed) is not in the model, and no client deletes
+    it: a walk must list every record an earlier complete walk by the same reader listed (whatever the page size)."""
+    earlier: dict[tuple[str, str], tuple[int, frozenset[str]]] = traffic.state.setdefault("walks-seen", {})
+    key = (walk.collection, walk.reader)
+    before = earlier.get(key)
+    if before is not None and before[0] < walk.start:
+        lost = sorted(before[1] - seen)
+        if lost:
+            yield Violation(f"{view.describe()}: a walk of {walk.pages} page(s) as {walk.reader!r} left out "
+                            f"{len(lost)} record(s) an earlier walk listed", "/items",
+                            "every record an earlier walk listed", lost[:5])
+    if before is None or before[0] < view.serial:
+        earlier[key] = (view.serial, frozenset(seen) | (before[1] if before is not None else frozenset()))
 
 
 @oracle("walk_complete", scope="every walk of a listing followed to its last page",

@@ -52,6 +52,8 @@ RELEASED = {
     "SC853": "oracle.walk_complete", "SC854": "oracle.sync_complete", "SC855": "oracle.server_times_kept",
     "SC856": "oracle.status_by_transition", "SC857": "oracle.transition_applied",
     "SC858": "oracle.merge_patch_applied", "SC859": "oracle.audit_complete",
+    # released with issue 22's second round: the feed predicted from the model, walks in two page sizes
+    "SC865": "oracle.feed_complete", "SC307": "paging.walks_agree",
 }
 
 
