@@ -9,6 +9,7 @@ from typing import Any
 
 from ..fixtures import load_fixture
 from ..formats import make_identity_number
+from ..generation import resolved_tree
 from ..results import Finding, Halt, fail
 from ..session import CheckContext, inconclusive
 from ..target import Exchange
@@ -322,15 +323,7 @@ def _unknown_write(ctx: CheckContext, collection: str, patch: dict[str, Any]) ->
 
 
 def _schema_members(ctx: CheckContext, collection: str) -> set[str]:
-    schema = ctx.schemas.validator(ctx.collection(collection).create_schema).schema
-    members: set[str] = set()
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            members |= set(node.get("properties") or {})
-            stack += node.get("allOf", [])
-    return members
+    return set(_schema_properties(ctx, collection))
 
 
 @check("entities.patch_references")
@@ -338,7 +331,8 @@ def patch_references(ctx: CheckContext, *, collections: list[str] | None = None)
     """A merge patch that points a reference member (`community_id`, `building_id`, …) at another existing
     record changes it, as any member changes (RFC 7396): on every writable collection discovery lists (or
     `collections`), each reference the catalogue names is moved to a fresh record of its collection and read back,
-    a member set inside `extensions` merges into it and a null there removes it again, and a null at the top
+    a member set inside `extensions` merges into it and a null there removes it again, every member holding free
+    text (a bilingual title's texts included) changed by one merge patch reads back changed, and a null at the top
     removes an optional member, on every writable collection. A platform may refuse a move it finds inconsistent
     (4xx); one it accepts must read back moved."""
 
@@ -373,20 +367,33 @@ def _nested_merge(ctx: CheckContext, path: str) -> Iterator[Finding]:
                        found=got.get("sc_conformance"), location="/extensions/sc_conformance")
 
 
+def _schema_nodes(ctx: CheckContext, name: str) -> Iterator[dict[str, Any]]:
+    """The create schema of a collection and its allOf branches (the top level a merge patch addresses)."""
+    stack: list[Any] = [resolved_tree(ctx.schemas, ctx.collection(name).create_schema)]  # $refs inlined
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack += node.get("allOf", [])
+
+
+def _schema_properties(ctx: CheckContext, name: str) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for node in _schema_nodes(ctx, name):
+        properties.update(node.get("properties") or {})
+    return properties
+
+
+def _schema_required(ctx: CheckContext, name: str) -> set[str]:
+    return {member for node in _schema_nodes(ctx, name) for member in node.get("required") or []}
+
+
 def _top_level_null(ctx: CheckContext, name: str, path: str, entity: dict[str, Any]) -> Iterator[Finding]:
     """A null at the top removes an optional member the record holds (the first by name that is no reference, no
     server or lifecycle member); a platform may refuse the removal (4xx), or show the schema's default again."""
     coll = ctx.collection(name)
-    schema = ctx.schemas.validator(coll.create_schema).schema
-    required: set[str] = set()
-    properties: dict[str, Any] = {}
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            required |= set(node.get("required") or [])
-            properties.update(node.get("properties") or {})
-            stack += node.get("allOf", [])
+    required = _schema_required(ctx, name)
+    properties = _schema_properties(ctx, name)
     lifecycle = ctx.catalogue.lifecycles.get(coll.lifecycle or "")
     fixed = set(coll.references) | {"id", "created_at", "updated_at", "extensions"} | (
         {lifecycle.status_field, lifecycle.history_field, *lifecycle.field_gates} if lifecycle else set())
@@ -405,6 +412,62 @@ def _top_level_null(ctx: CheckContext, name: str, path: str, entity: dict[str, A
                    location=f"/{member}")
 
 
+def _plain_text(node: Any) -> bool:
+    """A member that holds any text: a string with no enum, const, format or pattern to satisfy."""
+    return isinstance(node, dict) and node.get("type") == "string" and not (
+        {"enum", "const", "format", "pattern", "$ref"} & set(node))
+
+
+def _text_patch(ctx: CheckContext, name: str, entity: dict[str, Any]) -> dict[str, Any]:
+    """A merge patch giving every top-level member that holds free text (and every object of such texts, like a
+    bilingual title) a new text: valid whatever else the record holds, so no cross-member rule can refuse it."""
+    coll = ctx.collection(name)
+    properties = _schema_properties(ctx, name)
+    lifecycle = ctx.catalogue.lifecycles.get(coll.lifecycle or "")
+    fixed = set(coll.references) | {"id", "created_at", "updated_at", "extensions"} | (
+        {lifecycle.status_field, lifecycle.history_field, *lifecycle.field_gates} if lifecycle else set())
+    mark = ctx.unique("改")
+
+    def text(node: dict[str, Any]) -> str:
+        return (mark * max(1, -(-int(node.get("minLength", 1)) // len(mark))))[:int(node.get("maxLength", 200))]
+
+    patch: dict[str, Any] = {}
+    for member, node in sorted(properties.items()):
+        if member in fixed or not isinstance(node, dict) or node.get("readOnly"):
+            continue
+        if _plain_text(node):
+            patch[member] = text(node)
+        elif node.get("type") == "object" and node.get("properties") and all(
+                _plain_text(sub) for sub in node["properties"].values()):
+            current = entity.get(member)
+            shown: dict[str, Any] = current if isinstance(current, dict) else {}
+            keys = set(shown) | set(node.get("required") or []) or set(node["properties"])
+            patch[member] = {key: text(node["properties"][key]) for key in sorted(keys) if key in node["properties"]}
+    return patch
+
+
+def _texts_kept(ctx: CheckContext, name: str, path: str, entity: dict[str, Any]) -> Iterator[Finding]:
+    """Every free-text member changed by one merge patch reads back changed: a member the patch carries is
+    never lost (RFC 7396). A platform may refuse the patch (4xx); one it accepts must read back as patched."""
+    patch = _text_patch(ctx, name, entity)
+    if not patch:
+        return
+    changed = ctx.patch(path, patch)
+    if not 200 <= changed.status < 300:
+        return
+    read = ctx.get(path)
+    shown = read.json() if read.status == 200 else None
+    if not isinstance(shown, dict):
+        return
+    expected = apply_merge_patch(entity, patch)
+    lost = sorted(m for m in patch if not equal_values(expected.get(m), shown.get(m)))
+    if lost:
+        yield fail(f"PATCH {path} changed {len(patch)} text member(s) and answered {changed.status}, but "
+                   f"{', '.join(lost[:5])} read(s) back otherwise (RFC 7396: what a merge patch carries changes)",
+                   expected={m: expected.get(m) for m in lost[:3]}, found={m: shown.get(m) for m in lost[:3]},
+                   location=f"/{lost[0]}")
+
+
 def _patch_references(ctx: CheckContext, name: str, offered: set[str]) -> Iterator[Finding]:
     coll = ctx.collection(name)
     movable = {m: t for m, t in coll.references.items() if t in offered and ctx.collection(t).writable}
@@ -416,6 +479,7 @@ def _patch_references(ctx: CheckContext, name: str, offered: set[str]) -> Iterat
     path = ctx.item_path(name, str(entity["id"]))
     if nested:  # a nested member set by a patch merges into `extensions`, and a null inside it removes it
         yield from _nested_merge(ctx, path)
+    yield from _texts_kept(ctx, name, path, entity)
     yield from _top_level_null(ctx, name, path, entity)
     for member, target in sorted(movable.items()):  # set or moved: a reference the fixture leaves out too
         try:
