@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from ..catalogue import TRANSITIONS_SUFFIX
 from ..results import Finding, Halt, fail
@@ -72,14 +73,42 @@ def _illegal_transition(ctx: CheckContext) -> Exchange | None:
 
 
 @check("problems.format")
-def problem_format(ctx: CheckContext, *, collection: str, invalid_fixture: str) -> Iterator[Finding]:
-    """Every error is application/problem+json, valid, with `status` equal to the HTTP status."""
+def problem_format(ctx: CheckContext, *, collection: str | None = None,
+                   invalid_fixture: str | None = None) -> Iterator[Finding]:
+    """Every error is application/problem+json, valid, with `status` equal to the HTTP status: every error status
+    the standard names on ``collection`` (with ``invalid_fixture``); else, on ``collection`` or on every collection
+    the platform offers, an unknown id and a missing token, and on the writable ones an empty record and a write
+    without the write scope."""
+    if collection is not None and invalid_fixture is not None:
+        yield from _judge_problems(ctx, _provoke(ctx, collection, invalid_fixture))
+        return
+    names = [collection] if collection is not None else offered_collections(ctx)
+    yield from ctx.each(names, lambda probe, name: _judge_problems(probe, _provoke_few(probe, name)))
+
+
+def _provoke_few(ctx: CheckContext, collection: str) -> Iterator[tuple[str, str, Exchange]]:
+    """The errors every collection can give: an unknown id, a missing token; a writable one also an empty record
+    (required members missing) and, with the `reader` role, a write without the write scope."""
+    coll = ctx.collection(collection)
+    yield "an unknown id", "not-found", ctx.get(f"{coll.path}/{ctx.unique('no-such-id-')}")
+    yield "a missing token", "unauthenticated", ctx.get(coll.path, token=False)
+    if coll.writable:
+        empty = ctx.post(coll.path, {})
+        ctx.discard(collection, empty)
+        yield "an empty record", "validation-failed", empty
+        if ctx.session.credentials.get("reader") is not None:
+            refused = as_role(ctx, "reader", "POST", coll.path, json_body=ctx.fixture(f"{collection}/valid/minimal"))
+            ctx.discard(collection, refused)
+            yield "a write without the write scope", "forbidden", refused
+
+
+def _judge_problems(ctx: CheckContext, provoked: Iterator[tuple[str, str, Exchange]]) -> Iterator[Finding]:
     errors = 0
-    for what, _, exchange in _provoke(ctx, collection, invalid_fixture):
+    for what, _, exchange in provoked:
         if exchange.status < 400:
             continue
         errors += 1
-        label = f"the error for {what} ({exchange.status})"
+        label = f"the error for {what} on {exchange.method} {urlsplit(exchange.url).path} ({exchange.status})"
         if exchange.content_type != "application/problem+json":
             yield fail(f"{label} is served as {exchange.content_type or 'no content type'!r}",
                        expected="application/problem+json", found=exchange.content_type, location="Content-Type")
