@@ -89,8 +89,18 @@ def _differences(ctx: CheckContext, collection: str, sent: dict[str, Any], got: 
 
 
 @check("entities.create")
-def entity_create(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
-    """POST creates: 201, a Location that resolves to the record, the stored entity in the body."""
+def entity_create(ctx: CheckContext, *, collection: str | None = None, fixture: str | None = None
+                  ) -> Iterator[Finding]:
+    """POST creates: 201, a Location that resolves to the record, the stored entity in the body — on
+    ``collection`` (with ``fixture``, else its minimal one), or on every writable collection the platform offers."""
+    if collection is not None:
+        yield from _created(ctx, collection, fixture or f"{collection}/valid/minimal")
+        return
+    yield from ctx.each(offered_collections(ctx, writable=True),
+                        lambda probe, name: _created(probe, name, f"{name}/valid/minimal"))
+
+
+def _created(ctx: CheckContext, collection: str, fixture: str) -> Iterator[Finding]:
     coll = ctx.collection(collection)
     exchange = ctx.post(coll.path, ctx.fixture(fixture))
     require_status(exchange, 201, why=f"a valid {coll.entity} must be created")
@@ -165,9 +175,17 @@ def _response_time(exchange: Exchange) -> datetime:
 
 
 @check("entities.server_instants")
-def server_instants(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
+def server_instants(ctx: CheckContext, *, collection: str | None = None) -> Iterator[Finding]:
     """created_at and updated_at are RFC 3339 date-times with an offset in every representation, and the real
-    instant of the change: within 300 s of the response's `Date` (S9; their precision is the platform's)."""
+    instant of the change: within 300 s of the response's `Date` (S9; their precision is the platform's) — on
+    ``collection``, or on every writable collection the platform offers."""
+    if collection is not None:
+        yield from _stamped(ctx, collection)
+        return
+    yield from ctx.each(offered_collections(ctx, writable=True), _stamped)
+
+
+def _stamped(ctx: CheckContext, collection: str) -> Iterator[Finding]:
     created, entity = ctx.create(collection, ctx.fixture(f"{collection}/valid/minimal"))
     read = ctx.get(ctx.item_path(collection, str(entity["id"])))
     require_status(read, 200, precondition=True)
