@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 from ..oracles.rules import bearer_challenge
-from ..results import Finding, fail
+from ..results import Finding, Halt, fail
 from ..session import CheckContext
+from ..target import Exchange
 from ..verdicts import Verdict
 from . import check
 from ._expect import JSON_TYPES, offered_collections, operations, record_to_aim_at
@@ -15,39 +17,47 @@ from ._expect import JSON_TYPES, offered_collections, operations, record_to_aim_
 @check("http.json_media_type")
 def json_media_type(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
     """Successful responses are JSON media types in UTF-8 (charset absent or utf-8): discovery, the declaration,
-    the listing of every collection discovery lists (or `collections`) and the first record each listing shows."""
-    paths = [ctx.catalogue.discovery_path, ctx.catalogue.conformance_path]
+    and on every collection discovery lists (or `collections`) the listing, a record created from its minimal
+    fixture where clients write it (the 201 and the record read back), else the first record the listing shows."""
+    seen: list[Exchange] = [ctx.get(ctx.catalogue.discovery_path), ctx.get(ctx.catalogue.conformance_path)]
     for name in offered_collections(ctx, collections):
-        paths.append(ctx.collection(name).path)
-        first = ctx.get(ctx.collection(name).path, params={ctx.catalogue.page["limit_param"]: 1})
-        try:
-            page = first.json() if first.status == 200 else None
-        except ValueError:
-            page = None
-        items = page.get("items") if isinstance(page, dict) else None
-        if isinstance(items, list) and items and isinstance(items[0], dict) and isinstance(items[0].get("id"), str):
-            paths.append(ctx.item_path(name, items[0]["id"]))
-    answered = 0
-    for path in paths:
-        exchange = ctx.get(path)
-        if not 200 <= exchange.status < 300:
-            continue
-        answered += 1
+        seen.append(ctx.get(ctx.collection(name).path, params={ctx.catalogue.page["limit_param"]: 1}))
+        record_id = None
+        if ctx.collection(name).writable:
+            try:
+                created, entity = ctx.create(name, ctx.fixture(f"{name}/valid/minimal"), purpose="a record to read")
+                seen.append(created)
+                record_id = str(entity["id"])
+            except Halt:
+                pass  # another requirement says why; the listing's first record is read instead
+        if record_id is None:
+            try:
+                page = seen[-1].json() if seen[-1].status == 200 else None
+            except ValueError:
+                page = None
+            items = page.get("items") if isinstance(page, dict) else None
+            if isinstance(items, list) and items and isinstance(items[0], dict) and isinstance(items[0].get("id"), str):
+                record_id = items[0]["id"]
+        if record_id is not None:
+            seen.append(ctx.get(ctx.item_path(name, record_id)))
+    answered = [exchange for exchange in seen if 200 <= exchange.status < 300 and exchange.body]
+    for exchange in answered:
+        where = f"{exchange.method} {urlsplit(exchange.url).path}"
         content_type = exchange.headers.get("content-type", "")
         charset = next((p.split("=", 1)[1].strip().strip('"').lower()
                         for p in content_type.split(";")[1:] if p.strip().lower().startswith("charset=")), None)
         if exchange.content_type not in JSON_TYPES:
-            yield fail(f"GET {path} is served as {content_type or 'no content type'!r}",
+            yield fail(f"{where} is served as {content_type or 'no content type'!r}",
                        expected="application/json", found=content_type, location="Content-Type")
         elif charset not in (None, "utf-8"):
-            yield fail(f"GET {path} declares charset {charset!r}; the standard requires UTF-8",
+            yield fail(f"{where} declares charset {charset!r}; the standard requires UTF-8",
                        expected="utf-8", found=charset, location="Content-Type")
         try:
             exchange.body.decode("utf-8")
         except UnicodeDecodeError as exc:
-            yield fail(f"GET {path}: the body is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+            yield fail(f"{where}: the body is not valid UTF-8 ({exc.reason} at byte {exc.start})")
     if not answered:  # nothing successful was seen, so nothing could show the rule broken
-        yield Finding(Verdict.INCONCLUSIVE, f"none of the {len(paths)} paths answered with success, so no "
+        yield Finding(Verdict.INCONCLUSIVE, f"none of the {len(seen)} requests answered with success, so no "
                                             "successful response could be examined")
 
 
