@@ -225,3 +225,30 @@ def off_the_clock(moment: datetime, exchange: Exchange) -> float | None:
     """Seconds a server-set time lies from the response's ``Date`` beyond the tolerance; None when within it."""
     gap = abs((moment - response_time(exchange)).total_seconds())
     return gap if gap > SERVER_TIME_TOLERANCE else None
+
+
+# -- the top level of a collection's create schema (what a create or a merge patch addresses)
+
+def _create_nodes(ctx: CheckContext, name: str) -> Iterator[dict[str, Any]]:
+    """The create schema of a collection, its $refs inlined, and its allOf branches."""
+    from ..generation import resolved_tree
+
+    stack: list[Any] = [resolved_tree(ctx.schemas, ctx.collection(name).create_schema)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack += node.get("allOf", [])
+
+
+def create_properties(ctx: CheckContext, name: str) -> dict[str, Any]:
+    """Every top-level member a client may send on create, with its (inlined) schema."""
+    properties: dict[str, Any] = {}
+    for node in _create_nodes(ctx, name):
+        properties.update(node.get("properties") or {})
+    return properties
+
+
+def create_required(ctx: CheckContext, name: str) -> list[str]:
+    """The top-level members a create must carry, in the schema's order."""
+    return list(dict.fromkeys(m for node in _create_nodes(ctx, name) for m in node.get("required") or []))

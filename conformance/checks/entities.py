@@ -9,13 +9,14 @@ from typing import Any
 
 from ..fixtures import load_fixture
 from ..formats import make_identity_number
-from ..generation import resolved_tree
 from ..results import Finding, Halt, fail
 from ..session import CheckContext, inconclusive
 from ..target import Exchange
 from . import check
 from ._expect import (
     apply_merge_patch,
+    create_properties,
+    create_required,
     describe_difference,
     equal_values,
     instant,
@@ -341,7 +342,7 @@ def _unknown_write(ctx: CheckContext, collection: str, patch: dict[str, Any]) ->
 
 
 def _schema_members(ctx: CheckContext, collection: str) -> set[str]:
-    return set(_schema_properties(ctx, collection))
+    return set(create_properties(ctx, collection))
 
 
 @check("entities.patch_references")
@@ -385,33 +386,12 @@ def _nested_merge(ctx: CheckContext, path: str) -> Iterator[Finding]:
                        found=got.get("sc_conformance"), location="/extensions/sc_conformance")
 
 
-def _schema_nodes(ctx: CheckContext, name: str) -> Iterator[dict[str, Any]]:
-    """The create schema of a collection and its allOf branches (the top level a merge patch addresses)."""
-    stack: list[Any] = [resolved_tree(ctx.schemas, ctx.collection(name).create_schema)]  # $refs inlined
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            yield node
-            stack += node.get("allOf", [])
-
-
-def _schema_properties(ctx: CheckContext, name: str) -> dict[str, Any]:
-    properties: dict[str, Any] = {}
-    for node in _schema_nodes(ctx, name):
-        properties.update(node.get("properties") or {})
-    return properties
-
-
-def _schema_required(ctx: CheckContext, name: str) -> set[str]:
-    return {member for node in _schema_nodes(ctx, name) for member in node.get("required") or []}
-
-
 def _top_level_null(ctx: CheckContext, name: str, path: str, entity: dict[str, Any]) -> Iterator[Finding]:
     """A null at the top removes an optional member the record holds (the first by name that is no reference, no
     server or lifecycle member); a platform may refuse the removal (4xx), or show the schema's default again."""
     coll = ctx.collection(name)
-    required = _schema_required(ctx, name)
-    properties = _schema_properties(ctx, name)
+    required = create_required(ctx, name)
+    properties = create_properties(ctx, name)
     lifecycle = ctx.catalogue.lifecycles.get(coll.lifecycle or "")
     fixed = set(coll.references) | {"id", "created_at", "updated_at", "extensions"} | (
         {lifecycle.status_field, lifecycle.history_field, *lifecycle.field_gates} if lifecycle else set())
@@ -440,7 +420,7 @@ def _text_patch(ctx: CheckContext, name: str, entity: dict[str, Any]) -> dict[st
     """A merge patch giving every top-level member that holds free text (and every object of such texts, like a
     bilingual title) a new text: valid whatever else the record holds, so no cross-member rule can refuse it."""
     coll = ctx.collection(name)
-    properties = _schema_properties(ctx, name)
+    properties = create_properties(ctx, name)
     lifecycle = ctx.catalogue.lifecycles.get(coll.lifecycle or "")
     fixed = set(coll.references) | {"id", "created_at", "updated_at", "extensions"} | (
         {lifecycle.status_field, lifecycle.history_field, *lifecycle.field_gates} if lifecycle else set())

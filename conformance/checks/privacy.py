@@ -10,7 +10,7 @@ from ..results import Finding, fail
 from ..session import CheckContext
 from ..verdicts import Verdict
 from . import check
-from ._expect import instant, offered_collections, require_json, require_status
+from ._expect import create_required, instant, offered_collections, require_json, require_status
 from ._roles import as_role, create_in, listed_items, role_pages
 
 _COMMON = "common.json#/$defs/"
@@ -130,17 +130,38 @@ def masking(ctx: CheckContext, *, collection: str | None = None, fixture: str | 
 
 
 @check("privacy.not_in_errors")
-def not_in_errors(ctx: CheckContext, *, collection: str, fixture: str, invalid_fixture: str) -> Iterator[Finding]:
-    """Identity numbers and phones never appear in error bodies, headers or URLs of the platform."""
-    rejected = ctx.fixture(invalid_fixture)
+def not_in_errors(ctx: CheckContext, *, collection: str | None = None, fixture: str | None = None,
+                  invalid_fixture: str | None = None) -> Iterator[Finding]:
+    """Identity numbers and phones never appear in error bodies, headers or URLs of the platform: with
+    ``invalid_fixture``, its refusal on ``collection``; else, on every writable collection the platform offers
+    with personal members, its fixture carrying them sent without a required member."""
+    if collection is not None and fixture is not None and invalid_fixture is not None:
+        yield from _leaks(ctx, collection, fixture, ctx.fixture(invalid_fixture), invalid_fixture)
+        return
+    places = [(c, name) for c in ([collection] if collection else offered_collections(ctx, writable=True))
+              if (name := fixture or personal_fixture(c, ctx.collection(c).pii_fields))]
+    yield from ctx.each(places, lambda probe, place: _leaks(probe, place[0], place[1], *_incomplete(probe, *place)))
+
+
+def _incomplete(ctx: CheckContext, collection: str, fixture: str) -> tuple[Any, str]:
+    """The fixture without its first required member that holds no personal data: refused, personal data kept."""
+    payload = ctx.fixture(fixture)
+    personal = {pointer.strip("/").split("/")[0] for pointer in ctx.collection(collection).pii_fields}
+    dropped = next((m for m in create_required(ctx, collection) if m in payload and m not in personal), None)
+    if dropped is not None:
+        del payload[dropped]
+    return payload, f"{fixture} without {dropped}"
+
+
+def _leaks(ctx: CheckContext, collection: str, fixture: str, rejected: Any, what: str) -> Iterator[Finding]:
     valid = ctx.fixture(fixture)
-    personal = [v for p in ("/identity/number", "/phone") for v in (_at(rejected, p), _at(valid, p))
-                if isinstance(v, str)]
+    pointers = {"/identity/number", "/phone", *ctx.collection(collection).pii_fields}
+    personal = [v for p in sorted(pointers) for v in (_at(rejected, p), _at(valid, p)) if isinstance(v, str)]
     refused = ctx.post(ctx.collection(collection).path, rejected)
     if 200 <= refused.status < 300:
         ctx.discard(collection, refused)
-        yield Finding(Verdict.INCONCLUSIVE, f"the invalid fixture {invalid_fixture!r} was accepted, so its error "
-                                            "body could not be examined")
+        yield Finding(Verdict.INCONCLUSIVE, f"the invalid payload {what!r} was accepted, so its error body could "
+                                            "not be examined")
     created, entity = ctx.create(collection, valid, purpose=f"a record from {fixture}")
     missing = ctx.get(ctx.item_path(collection, "sc-missing-" + ctx.unique()))
     # The created entity itself may show them (the default role holds the PII scope); nothing else may.
