@@ -18,7 +18,8 @@ def _request_id(exchange: Exchange, sent: str) -> str:
     return exchange.headers.get("x-request-id") or sent
 
 
-_Write = tuple[tuple[str, ...], tuple[str, ...], str, str, str]  # actions, outcomes, record id, request id, what
+# actions, outcomes, record id, request id, what, the role whose token wrote (None: the default token)
+_Write = tuple[tuple[str, ...], tuple[str, ...], str, str, str, str | None]
 _REFUSED = ("denied", "failed")
 _TRANSITION = ("create", "update")  # a transition is a POST that changes the record: either reads as its action
 
@@ -45,11 +46,11 @@ def _transitions(ctx: CheckContext, collection: str, item: str, record_id: str) 
                        headers={"X-Request-Id": rid})
     if refused.status in (403, 409):  # whether it must be refused is the lifecycle requirements' business
         done.append((_TRANSITION, _REFUSED, record_id, _request_id(refused, rid),
-                     f"refused transition {lifecycle.initial} → {lifecycle.initial}"))
+                     f"refused transition {lifecycle.initial} → {lifecycle.initial}", None))
     for step in steps:
         _, rid = _audited(ctx, "POST", item + "/transitions", {"to": step.target, "role": step.roles[0]}, 200,
                           why=f"the allowed transition {step.source} → {step.target}")
-        done.append((_TRANSITION, ("success",), record_id, rid, f"transition {step.source} → {step.target}"))
+        done.append((_TRANSITION, ("success",), record_id, rid, f"transition {step.source} → {step.target}", None))
     return done
 
 
@@ -61,14 +62,14 @@ def _writes(ctx: CheckContext, collection: str, fixture: str) -> list[_Write]:
     entity = require_json(created, precondition=True)
     record_id = str(entity.get("id"))
     item = ctx.item_path(collection, record_id)
-    done: list[_Write] = [(("create",), ("success",), record_id, rid, "create")]
+    done: list[_Write] = [(("create",), ("success",), record_id, rid, "create", None)]
     _, rid = _audited(ctx, "PATCH", item, {}, 200, why="the update is a precondition")
-    done.append((("update",), ("success",), record_id, rid, "update"))
+    done.append((("update",), ("success",), record_id, rid, "update", None))
     if ctx.collection(collection).lifecycle:
         done += _transitions(ctx, collection, item, record_id)
     if delete_offered(ctx, collection):
         _, rid = _audited(ctx, "DELETE", item, None, 200, 204, why="the delete is a precondition")
-        done.append((("delete",), ("success",), record_id, rid, "delete"))
+        done.append((("delete",), ("success",), record_id, rid, "delete", None))
     # every kind of refused write: each write kind by a token without the write scope (403), an invalid create
     # and an invalid patch (400/422), aimed at a record of their own so a refused delete that deletes upsets nothing
     coll = ctx.collection(collection)
@@ -80,7 +81,7 @@ def _writes(ctx: CheckContext, collection: str, fixture: str) -> list[_Write]:
         refused = op.send(ctx, payload if op.kind == "create" else None, token=reader, headers={"X-Request-Id": rid})
         if refused.status == 403:
             done.append(((op.kind,), ("denied",), "" if op.kind == "create" else aimed_id, _request_id(refused, rid),
-                         f"refused {op.kind}"))
+                         f"refused {op.kind}", "reader"))
         elif op.kind == "create":
             ctx.discard(collection, refused)
     aimed_item = ctx.item_path(collection, aimed_id)
@@ -90,7 +91,7 @@ def _writes(ctx: CheckContext, collection: str, fixture: str) -> list[_Write]:
         invalid = op.send(ctx, body, headers={"X-Request-Id": rid})
         if 400 <= invalid.status < 500:  # refused as invalid: denied or failed, the standard does not say which
             done.append(((op.kind,), _REFUSED, "" if op.kind == "create" else aimed_id, _request_id(invalid, rid),
-                         f"invalid {op.kind}"))
+                         f"invalid {op.kind}", None))
     return done
 
 
@@ -119,11 +120,13 @@ def _trails(ctx: CheckContext, wanted: set[str], role: str = "auditor") -> dict[
 @check("audit.trail")
 def trail(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Finding]:
     """Each write (create, update, every transition, delete when offered, refused ones) has an audit record:
-    actor, action, resource, time, outcome."""
+    actor (the writing token's `sub` when it is a JWT), action, resource, time, outcome."""
     writes = _writes(ctx, collection, fixture)
-    trails = _trails(ctx, {rid for *_, rid, _ in writes})
+    trails = _trails(ctx, {write[3] for write in writes})
     schema = ctx.collection("audit-records").schema
-    for actions, outcomes, record_id, rid, what in writes:
+    credentials = ctx.session.credentials
+    for actions, outcomes, record_id, rid, what, writer in writes:
+        token = credentials.get(writer or credentials.default)
         candidates = trails.get(rid, [])
         if not candidates:
             yield fail(f"the {what} under X-Request-Id {rid} left no audit record the auditor can read within "
@@ -144,6 +147,10 @@ def trail(ctx: CheckContext, *, collection: str, fixture: str) -> Iterator[Findi
         if instant(record.get("time")) is None:
             yield fail("the audit record's time is not an RFC 3339 instant", found=record.get("time"),
                        location="/time")
+        subject = token.subject if token is not None else None
+        if subject is not None and record.get("actor") != subject:
+            yield fail(f"the audit record of the {what} names actor {record.get('actor')!r}, not the subject of the "
+                       "token that wrote", expected=subject, found=record.get("actor"), location="/actor")
 
 
 @check("audit.scope_required")
