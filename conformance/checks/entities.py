@@ -95,18 +95,21 @@ def entity_create(ctx: CheckContext, *, collection: str | None = None, fixture: 
     """POST creates: 201, a Location that resolves to the record, the stored entity in the body — on
     ``collection`` (with ``fixture``, else its minimal one), or on every writable collection the platform offers."""
     if collection is not None:
-        yield from _created(ctx, collection, fixture or f"{collection}/valid/minimal")
+        yield from _created(ctx, collection, fixture or f"{collection}/valid/minimal", schema=True)
         return
+    # on every collection: the 201, its Location and body; whether the body is valid is each collection's own
+    # entity requirement's (CORE-ENT-*, their oracle judges every response), not this one's
     yield from ctx.each(offered_collections(ctx, writable=True),
-                        lambda probe, name: _created(probe, name, f"{name}/valid/minimal"))
+                        lambda probe, name: _created(probe, name, f"{name}/valid/minimal", schema=False))
 
 
-def _created(ctx: CheckContext, collection: str, fixture: str) -> Iterator[Finding]:
+def _created(ctx: CheckContext, collection: str, fixture: str, *, schema: bool) -> Iterator[Finding]:
     coll = ctx.collection(collection)
     exchange = ctx.post(coll.path, ctx.fixture(fixture))
     require_status(exchange, 201, why=f"a valid {coll.entity} must be created")
     entity = require_json(exchange)
-    yield from schema_findings(ctx, coll.schema, entity, what=f"the created {coll.entity}")
+    if schema:
+        yield from schema_findings(ctx, coll.schema, entity, what=f"the created {coll.entity}")
     location = exchange.headers.get("location")
     if not location:
         yield fail("201 Created without a Location header", location="Location")
