@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -377,6 +378,26 @@ _UNIQUE.add("repeated-item", False, "an item twice", "同一项出现两次",
                 example, list) and example else _SKIP)
 
 
+def _sibling(pattern: str, example: Any) -> Any:
+    """A value the pattern matches that differs from ``example`` in one character, changed within its kind (a digit
+    to another digit, a letter to another letter of the same case), trying from the end: a change of a value that
+    stays valid, which a merge patch must carry and a read must show."""
+    if not isinstance(example, str) or not example:
+        return _SKIP
+    for index in range(len(example) - 1, -1, -1):
+        char = example[index]
+        for alphabet in ("0123456789", "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"):
+            if char in alphabet:
+                other = alphabet[(alphabet.index(char) + 1) % len(alphabet)]
+                changed = example[:index] + other + example[index + 1:]
+                try:
+                    if re.fullmatch(pattern, changed):
+                        return changed
+                except re.error:
+                    return _SKIP
+    return _SKIP
+
+
 def _near_miss(change: Callable[[str], str]) -> Producer:
     def produce(schema: dict[str, Any], example: Any) -> Any:
         members = [m for m in _members(schema) if isinstance(m, str)]
@@ -479,6 +500,9 @@ _CONSTANT.add("lower-case", False, "the constant in lower case", "常量改为�
 _PATTERN = _rule("pattern")  # a pattern without a named definition: the example must match, its edits must not
 _PATTERN.add("example", True, "a value the pattern matches", "与模式相符的值", lambda schema, example: example
              if isinstance(example, str) else _SKIP)
+_PATTERN.add("sibling", True, "another value the pattern matches (a character changed within its kind)",
+             "与模式相符的另一个值(改动一个字符,类别不变)",
+             lambda schema, example: _sibling(schema.get("pattern", ""), example))
 _PATTERN.add("trailing-space", False, "a matching value with a trailing space", "相符的值末尾加空格",
              lambda schema, example: example + " " if isinstance(example, str) else _SKIP)
 _PATTERN.add("empty", False, "the empty string", "空字符串", _const(""))
