@@ -344,10 +344,6 @@ def _unknown_write(ctx: CheckContext, collection: str, patch: dict[str, Any]) ->
         raise inconclusive("the target answered 5xx to both requests")
 
 
-def _schema_members(ctx: CheckContext, collection: str) -> set[str]:
-    return set(create_properties(ctx, collection))
-
-
 @check("entities.patch_references")
 def patch_references(ctx: CheckContext, *, collections: list[str] | None = None) -> Iterator[Finding]:
     """A merge patch that points a reference member (`community_id`, `building_id`, …) at another existing
@@ -472,7 +468,7 @@ def _texts_kept(ctx: CheckContext, name: str, path: str, entity: dict[str, Any])
 def _patch_references(ctx: CheckContext, name: str, offered: set[str]) -> Iterator[Finding]:
     coll = ctx.collection(name)
     movable = {m: t for m, t in coll.references.items() if t in offered and ctx.collection(t).writable}
-    nested = "extensions" in _schema_members(ctx, name)
+    nested = "extensions" in create_properties(ctx, name)
     try:
         _, entity = ctx.create(name, ctx.fixture(f"{name}/valid/minimal"), purpose=f"a {coll.entity} to move")
     except Halt:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from ..results import Finding, fail
 from ..session import CheckContext
@@ -48,6 +48,11 @@ def page_limit(ctx: CheckContext, *, collection: str) -> Iterator[Finding]:
                        expected="a cursor", found=page.get("next_cursor"), location="/next_cursor")
 
 
+def _once_each(seen: Counter[str], wanted: Iterable[str]) -> tuple[list[str], list[str]]:
+    """What a walk listed more than once, and which of ``wanted`` it never listed."""
+    return sorted(i for i, n in seen.items() if n > 1), [i for i in wanted if i not in seen]
+
+
 @check("paging.walk")
 def page_walk(ctx: CheckContext, *, collection: str, records: int = 5, limit: int = 2) -> Iterator[Finding]:
     """Following next_cursor visits every record exactly once: no duplicates, no gaps."""
@@ -57,11 +62,10 @@ def page_walk(ctx: CheckContext, *, collection: str, records: int = 5, limit: in
     for _, page in ctx.walk(collection, limit=limit):
         pages += 1
         seen.update(str(item.get("id")) for item in page["items"] if isinstance(item, dict))
-    duplicates = sorted(i for i, n in seen.items() if n > 1)
+    duplicates, missing = _once_each(seen, created)
     if duplicates:
         yield fail(f"{len(duplicates)} records appeared on more than one page",
                    expected="each id once", found=duplicates[:5])
-    missing = [i for i in created if i not in seen]
     if missing:
         yield fail(f"{len(missing)} of the {records} records just created never appeared while paging",
                    expected=created, found=missing)
@@ -87,14 +91,14 @@ def _walk_twice(ctx: CheckContext, collection: str) -> Iterator[Finding]:
     if len(first) < 2:
         return  # one page either way: nothing a page size could change
     # about four pages; when that is no smaller than the largest page, a size whose pages end elsewhere
-    limit = -(-len(first) // 4) if -(-len(first) // 4) < largest else max(1, largest // 2 + 1)
+    quarter = -(-len(first) // 4)
+    limit = quarter if quarter < largest else max(1, largest // 2 + 1)
     second: Counter[str] = Counter(str(item.get("id")) for _, page in ctx.walk(collection, limit=limit)
                                    for item in page["items"] if isinstance(item, dict))
-    twice = sorted(i for i, n in second.items() if n > 1)
+    twice, lost = _once_each(second, first)
     if twice:
         yield fail(f"walking {collection} {limit} at a time listed {len(twice)} record(s) twice",
                    expected="each id once", found=twice[:5])
-    lost = [i for i in first if i not in second]
     if lost:
         yield fail(f"walking {collection} {limit} at a time left out {len(lost)} of the {len(first)} record(s) a "
                    "walk in the largest pages had just listed", expected="every record again", found=lost[:5])
@@ -191,11 +195,10 @@ def _walk_while_writing(ctx: CheckContext, name: str, limit: int, max_pages: int
     else:
         yield fail(f"a walk of {name} did not end after {max_pages} pages")
         return
-    twice = sorted(i for i, n in seen.items() if n > 1)
+    twice, missing = _once_each(seen, steady)
     if twice:
         yield fail(f"a walk of {name} during writes listed {len(twice)} record(s) twice",
                    expected="each record at most once", found=twice[:5])
-    missing = [i for i in steady if i not in seen]
     if missing:
         yield fail(f"a walk of {name} during writes left out {len(missing)} record(s) that existed unchanged "
                    "for the whole walk", expected=steady, found=missing)

@@ -86,9 +86,10 @@ def _mask_findings(ctx: CheckContext, collection: str, sent: dict[str, Any], sho
                        expected=_expected_mask(value, head, tail), found=got, location=pointer)
 
 
-def personal_fixture(collection: str, pii_fields: tuple[str, ...]) -> str | None:
+def personal_fixture(ctx: CheckContext, collection: str) -> str | None:
     """The valid fixture of a collection carrying the most of its personal members (its ``full`` one first on a
     tie), or None when none carries any: what a masking probe of that collection sends."""
+    pii_fields = ctx.collection(collection).pii_fields
     names = [n for n in fixture_names() if n.startswith(f"{collection}/valid/")]
     names.sort(key=lambda n: (not n.endswith("/full"), n))
     scored = [(sum(isinstance(_at(load_fixture(n), p), str) for p in pii_fields), n) for n in names]
@@ -117,11 +118,11 @@ def masking(ctx: CheckContext, *, collection: str | None = None, fixture: str | 
     Naming no collection, every writable collection the platform offers with personal members is probed, each
     with its valid fixture carrying the most of them."""
     if collection is not None:
-        chosen = fixture or personal_fixture(collection, ctx.collection(collection).pii_fields)
+        chosen = fixture or personal_fixture(ctx, collection)
         places = [(collection, chosen)] if chosen else []
     else:
         places = [(c, name) for c in offered_collections(ctx, writable=True)
-                  if (name := personal_fixture(c, ctx.collection(c).pii_fields))]
+                  if (name := personal_fixture(ctx, c))]
     if not places:
         yield Finding(Verdict.INCONCLUSIVE, "no writable collection with personal members has a valid fixture "
                                             "carrying them: nothing could be shown masked")
@@ -139,18 +140,19 @@ def not_in_errors(ctx: CheckContext, *, collection: str | None = None, fixture: 
         yield from _leaks(ctx, collection, fixture, ctx.fixture(invalid_fixture), invalid_fixture)
         return
     places = [(c, name) for c in ([collection] if collection else offered_collections(ctx, writable=True))
-              if (name := fixture or personal_fixture(c, ctx.collection(c).pii_fields))]
-    yield from ctx.each(places, lambda probe, place: _leaks(probe, place[0], place[1], *_incomplete(probe, *place)))
+              if (name := fixture or personal_fixture(ctx, c))]
+    yield from ctx.each(places, lambda probe, place: _refused_incomplete(probe, *place))
 
 
-def _incomplete(ctx: CheckContext, collection: str, fixture: str) -> tuple[Any, str]:
-    """The fixture without its first required member that holds no personal data: refused, personal data kept."""
+def _refused_incomplete(ctx: CheckContext, collection: str, fixture: str) -> Iterator[Finding]:
+    """The fixture without its first required member that holds no personal data: refused, personal data kept
+    (a collection whose every required member is personal has nothing to leave out, and is not probed)."""
     payload = ctx.fixture(fixture)
     personal = {pointer.strip("/").split("/")[0] for pointer in ctx.collection(collection).pii_fields}
     dropped = next((m for m in create_required(ctx, collection) if m in payload and m not in personal), None)
     if dropped is not None:
         del payload[dropped]
-    return payload, f"{fixture} without {dropped}"
+        yield from _leaks(ctx, collection, fixture, payload, f"{fixture} without {dropped}")
 
 
 def _leaks(ctx: CheckContext, collection: str, fixture: str, rejected: Any, what: str) -> Iterator[Finding]:

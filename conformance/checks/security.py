@@ -130,7 +130,7 @@ def scope_required(ctx: CheckContext, *, collections: list[str] | None = None,
 
 def _reader_refused(ctx: CheckContext, name: str, fixture: str | None, outsider: Role | None) -> Iterator[Finding]:
     # the reader's read is judged for masking too
-    chosen = fixture or personal_fixture(name, ctx.collection(name).pii_fields) or f"{name}/valid/minimal"
+    chosen = fixture or personal_fixture(ctx, name) or f"{name}/valid/minimal"
     _, entity = ctx.create(name, ctx.fixture(chosen), purpose="a record to aim at")
     ops = operations(ctx, name, str(entity["id"]))
     item = ctx.item_path(name, str(entity["id"]))
